@@ -1,0 +1,3 @@
+from projectw.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""HTTP routers: thin edges that parse, authorize, call a service and shape the answer."""

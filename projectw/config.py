@@ -1,0 +1,348 @@
+"""Settings: one pydantic model, loaded from defaults < YAML file < environment < CLI flags.
+
+Every field carries a help text; the README's configuration reference is checked against this
+model by a test, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from projectw.errors import ConfigError
+from projectw.paths import Paths, resolve_paths
+
+ENV_PREFIX = "PROJECTW_"
+# Environment variables read by CLI options rather than by the settings model.
+CLI_ENV_VARS = frozenset({"PROJECTW_CONFIG", "PROJECTW_RUNNER_TOKEN", "PROJECTW_RUNNER_URL"})
+
+Source = Literal["default", "file", "env", "cli"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class RunnerSettings(_Section):
+    """The runner embedded in the server process."""
+
+    embedded: bool = Field(
+        True,
+        description="Run a transcription runner inside the server process (the appliance). "
+        "Turn off when remote runners do the work.",
+    )
+
+
+class Settings(_Section):
+    """Everything that configures a Project-W server."""
+
+    host: str = Field(
+        "127.0.0.1",
+        description="Address to listen on. Use 0.0.0.0 to accept connections from other machines.",
+    )
+    port: int = Field(5000, ge=0, le=65535, description="TCP port; 0 picks a free port.")
+    public_url: str | None = Field(
+        None,
+        description="URL under which users reach this server, used in e-mails and printed links. "
+        "Defaults to http://HOST:PORT.",
+    )
+    data_dir: Path | None = Field(
+        None,
+        description="Folder for the database, secret key, cache and logs. "
+        "Defaults to the platform data dir (see `projectw paths`).",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database: sqlite+aiosqlite:///PATH or "
+        "postgresql+asyncpg://USER:PASSWORD@HOST:PORT/DB. Defaults to SQLite in the data dir.",
+    )
+    redis_url: str | None = Field(
+        None,
+        description="redis://HOST:PORT/DB for shared ephemeral state in cluster mode. "
+        "Unset: state is kept in process memory (appliance).",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Server secret (at least 32 characters) from which encryption and signing "
+        "keys are derived. Unset: generated on first start into DATA_DIR/secret_key.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Lowest level of log messages written."
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as readable text or as one JSON object per line."
+    )
+    shutdown_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=600,
+        description="Seconds to wait for requests and background work to finish on shutdown.",
+    )
+    migrate_on_start: bool = Field(
+        True, description="Apply database migrations when the server starts."
+    )
+    runner: RunnerSettings = Field(
+        default_factory=RunnerSettings, description="The embedded runner."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return normalise_database_url(value).render_as_string(hide_password=False)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^rediss?://", value):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            check_secret(value.get_secret_value())
+        return value
+
+    @property
+    def paths(self) -> Paths:
+        return resolve_paths(self.data_dir)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url is not None:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.paths.data_dir / 'projectw.db'}"
+
+    @property
+    def mode(self) -> Literal["appliance", "cluster"]:
+        return "cluster" if self.redis_url else "appliance"
+
+    def base_url(self, port: int | None = None) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{port if port is not None else self.port}"
+
+
+_PLACEHOLDER_SECRETS = {"changeme", "changethis", "secret", "password", "replaceme", "xxx"}
+
+
+def check_secret(value: str) -> None:
+    """Refuse empty, placeholder or short secrets."""
+    stripped = value.strip()
+    if not stripped:
+        raise ValueError("must not be empty")
+    lowered = re.sub(r"[^a-z]", "", stripped.lower())
+    if lowered in _PLACEHOLDER_SECRETS or stripped.startswith("<") or len(set(stripped)) < 8:
+        raise ValueError("looks like a placeholder; set a long random value")
+    if len(stripped) < 32:
+        raise ValueError("must be at least 32 characters long")
+
+
+def normalise_database_url(value: str) -> URL:
+    """Parse a database URL and pick the async driver Project-W uses for its backend."""
+    try:
+        url = make_url(value)
+    except ArgumentError as exc:
+        raise ValueError(f"is not a valid database URL ({value!r})") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise ValueError("a SQLite URL needs a file path, e.g. sqlite+aiosqlite:///data.db")
+        return url.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres"):
+        if not url.host and not url.query.get("host"):
+            raise ValueError("a PostgreSQL URL needs a host")
+        return url.set(drivername="postgresql+asyncpg")
+    raise ValueError(f"unsupported database {backend!r}; use sqlite or postgresql")
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+_ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
+
+
+class _EnvLoader(yaml.SafeLoader):
+    """YAML loader that understands `!ENV ${VAR}` and `!ENV ${VAR:default}`."""
+
+
+def _construct_env(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    raw = loader.construct_scalar(node)  # type: ignore[arg-type]
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"environment variable {name} is not set (used in the config file)")
+
+    substituted = _ENV_PATTERN.sub(substitute, str(raw))
+    return yaml.safe_load(substituted) if substituted.strip() else None
+
+
+_EnvLoader.add_constructor("!ENV", _construct_env)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Parse a YAML config file; an empty file is an empty mapping."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = yaml.load(text, Loader=_EnvLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path} must contain a mapping of settings")
+    return data
+
+
+def _model_for_path(path: list[str]) -> type[BaseModel] | None:
+    """The section model a dotted path leads to, or None if the path is unknown."""
+    model: type[BaseModel] = Settings
+    for part in path[:-1]:
+        info = model.model_fields.get(part)
+        annotation = info.annotation if info else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return None
+        model = annotation
+    return model if path[-1] in model.model_fields else None
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect PROJECTW_* variables into a nested mapping; unknown names are an error."""
+    result: dict[str, Any] = {}
+    for name, value in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name in CLI_ENV_VARS:
+            continue
+        path = name[len(ENV_PREFIX) :].lower().split("__")
+        if _model_for_path(path) is None:
+            raise ConfigError(f"unknown setting in environment variable {name}")
+        parsed: Any = value
+        if value[:1] in ("[", "{"):
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                raise ConfigError(f"environment variable {name} is not valid JSON") from None
+        node = result
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = parsed
+    return result
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _leaf_paths(data: Mapping[str, Any], prefix: str = "") -> set[str]:
+    paths: set[str] = set()
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        paths.add(dotted)
+        if isinstance(value, Mapping):
+            paths |= _leaf_paths(value, dotted + ".")
+    return paths
+
+
+def _describe_error(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    location = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return f"unknown setting {location!r}"
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"setting {location!r}: {message}"
+
+
+@dataclass
+class LoadedSettings:
+    """Settings plus where each value came from."""
+
+    settings: Settings
+    config_file: Path | None
+    layers: dict[Source, set[str]] = field(default_factory=dict)
+
+    def source_of(self, dotted: str) -> Source:
+        """The highest layer that set this setting or one of its enclosing sections."""
+        parts = dotted.split(".")
+        prefixes = {".".join(parts[: i + 1]) for i in range(len(parts))}
+        for source in ("cli", "env", "file"):
+            if prefixes & self.layers.get(source, set()):  # type: ignore[call-overload]
+                return source  # type: ignore[return-value]
+        return "default"
+
+
+def load_settings(
+    config_file: Path | str | None = None,
+    cli: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Build the settings from every source, lowest to highest precedence."""
+    environ = os.environ if environ is None else environ
+    cli_values = {key: value for key, value in (cli or {}).items() if value is not None}
+    env_values = read_environment(environ)
+
+    explicit = config_file or environ.get("PROJECTW_CONFIG")
+    if explicit:
+        path: Path | None = Path(explicit).expanduser()
+        file_values = read_config_file(path)  # type: ignore[arg-type]
+    else:
+        data_dir = cli_values.get("data_dir") or env_values.get("data_dir")
+        candidate = resolve_paths(data_dir).config_file
+        path = candidate if candidate.is_file() else None
+        file_values = read_config_file(candidate) if path else {}
+
+    merged = _deep_merge(_deep_merge(file_values, env_values), cli_values)
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe_error(exc)) from None
+    layers: dict[Source, set[str]] = {
+        "file": _leaf_paths(file_values),
+        "env": _leaf_paths(env_values),
+        "cli": _leaf_paths(cli_values),
+    }
+    return LoadedSettings(settings=settings, config_file=path, layers=layers)
+
+
+def iter_fields(
+    model: type[BaseModel] = Settings, prefix: str = ""
+) -> list[tuple[str, str, Any]]:
+    """Every leaf setting as (dotted name, help text, default), for docs and `config show`."""
+    rows: list[tuple[str, str, Any]] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        dotted = f"{prefix}{name}"
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows.extend(iter_fields(annotation, dotted + "."))
+        else:
+            default = info.get_default(call_default_factory=True)
+            rows.append((dotted, info.description or "", default))
+    return rows

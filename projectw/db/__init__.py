@@ -1,0 +1,1 @@
+"""Durable data: typed SQLAlchemy models, the engine, and migrations."""

@@ -1,0 +1,99 @@
+"""Running the app under uvicorn: bind, announce, graceful bounded shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+import webbrowser
+from collections.abc import Callable, Generator
+
+import uvicorn
+
+from projectw.app import create_app
+from projectw.config import Settings
+from projectw.errors import StartupError
+from projectw.runtime import Runtime
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a handled SIGINT/SIGTERM ends the process with exit code 0."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handle(sig: int, frame: object) -> None:
+            self._on_exit()
+            self.handle_exit(sig, None)
+
+        originals = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, original in originals.items():
+                signal.signal(sig, original)
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """Listen address, bound now so that port 0 resolves before anything is printed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve(
+    settings: Settings,
+    announce: Callable[[str], None],
+    open_browser: bool = False,
+) -> None:
+    """Start the runtime, then serve HTTP until a signal asks us to stop."""
+    sock = bind_socket(settings.host, settings.port)
+    port = sock.getsockname()[1]
+    settings = settings.model_copy(update={"port": port})
+    try:
+        runtime = await Runtime.start(settings)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        config = uvicorn.Config(
+            create_app(settings, runtime),
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout)),
+        )
+        server = _Server(config, on_exit=runtime.stopping.set)
+
+        async def announce_when_started() -> None:
+            while not server.started:
+                if server.should_exit:
+                    return
+                await asyncio.sleep(0.02)
+            url = settings.base_url(port) + "/"
+            announce(url)
+            if open_browser:
+                await asyncio.to_thread(webbrowser.open, url)
+
+        announcer = asyncio.create_task(announce_when_started())
+        await server.serve(sockets=[sock])
+        announcer.cancel()
+    finally:
+        sock.close()
+        await runtime.stop()
