@@ -1,0 +1,1 @@
+"""Transcription engines: dummy (tests), faster-whisper (default), whisperx (extra)."""

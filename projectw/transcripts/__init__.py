@@ -1,0 +1,1 @@
+"""The canonical transcript and the formats rendered from it."""
