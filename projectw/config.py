@@ -208,7 +208,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     try:
-        data = yaml.load(text, Loader=_EnvLoader)  # noqa: S506 - a SafeLoader subclass
+        data = yaml.load(text, Loader=_EnvLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
     if data is None:
@@ -294,8 +294,8 @@ class LoadedSettings:
         parts = dotted.split(".")
         prefixes = {".".join(parts[: i + 1]) for i in range(len(parts))}
         for source in ("cli", "env", "file"):
-            if prefixes & self.layers.get(source, set()):  # type: ignore[call-overload]
-                return source  # type: ignore[return-value]
+            if prefixes & self.layers.get(source, set()):
+                return source
         return "default"
 
 
@@ -332,9 +332,7 @@ def load_settings(
     return LoadedSettings(settings=settings, config_file=path, layers=layers)
 
 
-def iter_fields(
-    model: type[BaseModel] = Settings, prefix: str = ""
-) -> list[tuple[str, str, Any]]:
+def iter_fields(model: type[BaseModel] = Settings, prefix: str = "") -> list[tuple[str, str, Any]]:
     """Every leaf setting as (dotted name, help text, default), for docs and `config show`."""
     rows: list[tuple[str, str, Any]] = []
     for name, info in model.model_fields.items():

@@ -47,7 +47,5 @@ def _create_secret_file(path: Path) -> bytes:
 
 def derive_key(secret: bytes, purpose: str, length: int = 32) -> bytes:
     """An independent key for one purpose (encryption, signing, …) from the server secret."""
-    hkdf = HKDF(
-        algorithm=hashes.SHA256(), length=length, salt=b"projectw", info=purpose.encode()
-    )
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=length, salt=b"projectw", info=purpose.encode())
     return hkdf.derive(secret)

@@ -51,7 +51,7 @@ async def open_database(settings: Settings) -> Database:
     db = Database(settings.effective_database_url)
     try:
         await db.ping()
-    except (OSError, OperationalError, DBAPIError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, OperationalError, DBAPIError) as exc:
         await db.dispose()
         reason = getattr(exc, "orig", None) or exc
         text = str(reason).strip().splitlines()[0] if str(reason).strip() else type(reason).__name__

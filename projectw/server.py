@@ -31,7 +31,7 @@ class _Server(uvicorn.Server):
             yield
             return
 
-        def handle(sig: int, frame: object) -> None:
+        def handle(sig: int, _frame: object) -> None:
             self._on_exit()
             self.handle_exit(sig, None)
 

@@ -63,7 +63,9 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
         for e in exc.errors()
     ]
     return JSONResponse(
-        error_body(describe_validation_error(list(exc.errors())), "validation_error", errors=errors),
+        error_body(
+            describe_validation_error(list(exc.errors())), "validation_error", errors=errors
+        ),
         status_code=422,
     )
 

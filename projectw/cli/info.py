@@ -26,8 +26,12 @@ def paths(config_file: Path | None, data_dir: Path | None) -> None:
     rows = [
         ("config", config_path if loaded.config_file else f"{config_path} (not present)"),
         ("data", resolved.data_dir),
-        ("database", loaded.settings.effective_database_url.split("///", 1)[-1]
-         if loaded.settings.effective_database_url.startswith("sqlite") else "(PostgreSQL)"),
+        (
+            "database",
+            loaded.settings.effective_database_url.split("///", 1)[-1]
+            if loaded.settings.effective_database_url.startswith("sqlite")
+            else "(PostgreSQL)",
+        ),
         ("secret key", resolved.secret_key_file),
         ("models", resolved.models_dir),
         ("cache", resolved.cache_dir),

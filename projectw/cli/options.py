@@ -30,9 +30,7 @@ def settings_options(func: F) -> F:
     return func
 
 
-def load(
-    config_file: Path | None, data_dir: Path | None, **overrides: Any
-) -> LoadedSettings:
+def load(config_file: Path | None, data_dir: Path | None, **overrides: Any) -> LoadedSettings:
     """Settings from every source with these CLI flags on top; logging configured."""
     loaded = load_settings(config_file, {"data_dir": data_dir, **overrides})
     configure_logging(loaded.settings.log_level, loaded.settings.log_format)

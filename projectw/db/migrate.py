@@ -51,7 +51,9 @@ async def downgrade(db: Database, revision: str) -> None:
 async def _run(db: Database, operation: object) -> None:
     def run(connection: Connection) -> None:
         if not db.is_sqlite:
-            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK}
+            )
         operation(alembic_config(connection))  # type: ignore[operator]
 
     async with db.write_engine.begin() as connection:

@@ -26,7 +26,7 @@ class StateBackend(Protocol):
     async def get(self, key: str) -> str | None:
         """The value under ``key``, or None if absent or expired."""
 
-    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+    async def put(self, key: str, value: str, *, ttl: float | None = None) -> None:
         """Store ``value``; it vanishes after ``ttl`` seconds if given."""
 
     async def set_if_absent(self, key: str, value: str, *, ttl: float | None = None) -> bool:

@@ -63,13 +63,13 @@ class MemoryState:
         entry = self._live(key)
         return entry[0] if entry else None
 
-    async def set(self, key: str, value: str, *, ttl: float | None = None) -> None:
+    async def put(self, key: str, value: str, *, ttl: float | None = None) -> None:
         self._values[key] = (value, self._now() + ttl if ttl is not None else None)
 
     async def set_if_absent(self, key: str, value: str, *, ttl: float | None = None) -> bool:
         if self._live(key) is not None:
             return False
-        await self.set(key, value, ttl=ttl)
+        await self.put(key, value, ttl=ttl)
         return True
 
     async def delete(self, key: str) -> None:
