@@ -43,6 +43,52 @@ class RunnerSettings(_Section):
     )
 
 
+class JobsSettings(_Section):
+    """Uploads, job defaults and how long recordings and results are kept."""
+
+    max_upload_bytes: int = Field(
+        2 * 1024**3,
+        ge=1024,
+        description="Largest recording a user may upload, in bytes (default 2 GiB). A bigger "
+        "upload is stopped as soon as it passes this size and answered with 413.",
+    )
+    max_duration_seconds: float = Field(
+        6 * 3600,
+        gt=0,
+        description="Longest recording accepted, in seconds (default 6 hours); longer ones are "
+        "refused with 413.",
+    )
+    default_model: str = Field(
+        "small",
+        min_length=1,
+        description="Whisper model a job uses when neither the job nor the user's default "
+        "settings name one. `small` is a fair quality/speed trade-off on a CPU appliance.",
+    )
+    audio_retention_days: float | None = Field(
+        7,
+        gt=0,
+        description="Days after a job finishes before its recording is deleted (the web app's "
+        "player needs it until then; retrying needs it too). Null keeps recordings forever.",
+    )
+    job_retention_days: float | None = Field(
+        90,
+        gt=0,
+        description="Days after a job finishes before the job and its transcript are deleted. "
+        "Null keeps them forever.",
+    )
+    event_retention_hours: float = Field(
+        24,
+        gt=0,
+        description="Hours live-update events are kept so that a reconnecting client can resume "
+        "where it left off.",
+    )
+    cleanup_interval_seconds: float = Field(
+        600,
+        ge=1,
+        description="Seconds between two runs of the retention clean-up.",
+    )
+
+
 class Settings(_Section):
     """Everything that configures a Project-W server."""
 
@@ -93,6 +139,9 @@ class Settings(_Section):
     )
     runner: RunnerSettings = Field(
         default_factory=RunnerSettings, description="The embedded runner."
+    )
+    jobs: JobsSettings = Field(
+        default_factory=JobsSettings, description="Uploads, job defaults and retention."
     )
 
     @field_validator("database_url")

@@ -1,0 +1,1 @@
+"""Jobs: uploads, settings, encrypted storage, the job service and live events."""

@@ -1,0 +1,160 @@
+"""Per-user change events: rows in the database, fanned out through the state backend.
+
+A change is recorded as an ``Event`` row in the same transaction as the change itself, so an
+event exists exactly when the change was committed. After the commit ``wake`` publishes on the
+user's channel; every stream of that user, on any server instance, then reads the new rows.
+Because streams read rows (not messages), a reconnecting client resumes with ``Last-Event-ID``
+and misses nothing that is still kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectw.db.base import utcnow
+from projectw.db.engine import Database
+from projectw.db.models import Event
+from projectw.state import StateBackend
+
+log = logging.getLogger(__name__)
+
+JOB_CREATED = "job_created"
+JOB_UPDATED = "job_updated"
+JOB_DELETED = "job_deleted"
+KEEPALIVE_SECONDS = 15.0
+PROGRESS_EVENT_INTERVAL = 1.0
+# Rows read per query; a stream that fell far behind catches up in several reads.
+_BATCH = 500
+
+
+def channel(user_id: int) -> str:
+    return f"events:{user_id}"
+
+
+async def add_event(
+    session: AsyncSession, *, user_id: int, type: str, job_id: int | None, payload: dict[str, Any]
+) -> None:
+    """Record an event in the caller's transaction; call ``wake`` after the commit."""
+    session.add(Event(user_id=user_id, type=type, job_id=job_id, payload=payload))
+
+
+async def wake(state: StateBackend, user_id: int) -> None:
+    """Tell the user's streams on every instance that new events were committed."""
+    try:
+        await state.publish(channel(user_id), "")
+    except Exception:
+        # The events are committed; streams still find them at their next keep-alive.
+        log.warning("could not publish an event wake-up", extra={"user_id": user_id})
+
+
+async def progress_event_due(state: StateBackend, job_id: int) -> bool:
+    """True at most once per PROGRESS_EVENT_INTERVAL per job: throttles progress events."""
+    return await state.set_if_absent(f"progress-event:{job_id}", "1", ttl=PROGRESS_EVENT_INTERVAL)
+
+
+@dataclass(frozen=True)
+class StreamedEvent:
+    id: int
+    type: str
+    data: dict[str, Any]
+
+    def encode(self) -> str:
+        """The event in text/event-stream framing."""
+        body = json.dumps(self.data, separators=(",", ":"), default=str)
+        return f"id: {self.id}\nevent: {self.type}\ndata: {body}\n\n"
+
+
+KEEPALIVE = ": keep-alive\n\n"
+
+
+async def latest_event_id(db: Database, user_id: int) -> int:
+    async with db.session() as session:
+        value = await session.scalar(select(func.max(Event.id)).where(Event.user_id == user_id))
+    return int(value or 0)
+
+
+async def events_after(db: Database, user_id: int, after: int) -> list[StreamedEvent]:
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(Event)
+            .where(Event.user_id == user_id, Event.id > after)
+            .order_by(Event.id)
+            .limit(_BATCH)
+        )
+        return [
+            StreamedEvent(row.id, row.type, {"job_id": row.job_id, **row.payload}) for row in rows
+        ]
+
+
+async def stream_events(
+    db: Database,
+    state: StateBackend,
+    stopping: asyncio.Event,
+    user_id: int,
+    last_event_id: int | None,
+    keepalive: float = KEEPALIVE_SECONDS,
+) -> AsyncIterator[str]:
+    """The user's events as text/event-stream chunks until the server stops.
+
+    Without ``last_event_id`` the stream starts with changes made from now on; with it, every
+    kept event after that id is sent first.
+    """
+    subscription = await state.subscribe(channel(user_id))
+    wakeups: asyncio.Queue[None] = asyncio.Queue()
+
+    async def listen() -> None:
+        async for _message in subscription:
+            wakeups.put_nowait(None)
+        # The backend closed the subscription (shutdown or a slow reader cut off).
+        stopping_or_closed.set()
+
+    stopping_or_closed = asyncio.Event()
+    listener = asyncio.create_task(listen())
+    stop_waiter = asyncio.create_task(stopping.wait())
+    try:
+        cursor = last_event_id if last_event_id is not None else await latest_event_id(db, user_id)
+        yield "retry: 3000\n\n"
+        while not stopping.is_set():
+            batch = await events_after(db, user_id, cursor)
+            for event in batch:
+                cursor = event.id
+                yield event.encode()
+            if len(batch) == _BATCH:
+                continue
+            if stopping_or_closed.is_set():
+                break
+            woken = asyncio.ensure_future(wakeups.get())
+            closed = asyncio.ensure_future(stopping_or_closed.wait())
+            done, _pending = await asyncio.wait(
+                {woken, closed, stop_waiter}, timeout=keepalive, return_when="FIRST_COMPLETED"
+            )
+            woken.cancel()
+            closed.cancel()
+            if not done:
+                yield KEEPALIVE
+            while not wakeups.empty():
+                wakeups.get_nowait()
+    finally:
+        listener.cancel()
+        stop_waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await listener
+        await subscription.close()
+
+
+async def prune_events(db: Database, older_than: timedelta) -> int:
+    """Delete events older than ``older_than``; returns how many were deleted."""
+    cutoff = utcnow() - older_than
+    async with db.session() as session, session.begin():
+        result = await session.execute(delete(Event).where(Event.created_at < cutoff))
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,118 @@
+"""The event log and its streams: resume, live wake-ups, keep-alives, stop, pruning."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+from projectw.db.engine import Database
+from projectw.jobs import events
+from projectw.state.memory import MemoryState
+from tests.jobs.conftest import create_user
+
+
+async def _emit(
+    db: Database, state: MemoryState, user_id: int, job_id: int, **fields: object
+) -> None:
+    async with db.session() as session, session.begin():
+        await events.add_event(
+            session, user_id=user_id, type=events.JOB_UPDATED, job_id=job_id, payload=fields
+        )
+    await events.wake(state, user_id)
+
+
+def _parse(chunk: str) -> dict[str, object]:
+    fields = dict(line.split(": ", 1) for line in chunk.strip().splitlines())
+    return {"id": int(fields["id"]), "event": fields["event"], "data": json.loads(fields["data"])}
+
+
+async def _next(stream: AsyncIterator[str]) -> str:
+    return await asyncio.wait_for(anext(stream), 10)
+
+
+async def test_stream_resumes_after_last_event_id_and_follows_live(
+    db: Database, user_id: int
+) -> None:
+    state = MemoryState()
+    stopping = asyncio.Event()
+    for progress in (10, 20, 30):
+        await _emit(db, state, user_id, 7, progress=progress)
+    first_id = await events.latest_event_id(db, user_id) - 2
+
+    stream = events.stream_events(db, state, stopping, user_id, first_id)
+    assert (await _next(stream)).startswith("retry:")
+    resumed = [_parse(await _next(stream)) for _ in range(2)]
+    assert [e["data"] for e in resumed] == [
+        {"job_id": 7, "progress": 20},
+        {"job_id": 7, "progress": 30},
+    ]
+    assert resumed[0]["event"] == "job_updated"
+
+    reading = asyncio.ensure_future(_next(stream))
+    await asyncio.sleep(0.05)
+    await _emit(db, state, user_id, 7, status="succeeded")
+    live = _parse(await reading)
+    assert live["data"] == {"job_id": 7, "status": "succeeded"}
+    assert live["id"] == first_id + 3
+
+    stopping.set()
+    assert [chunk async for chunk in stream] == []
+
+
+async def test_a_new_stream_starts_with_new_events_only(db: Database, user_id: int) -> None:
+    state = MemoryState()
+    await _emit(db, state, user_id, 1, progress=5)
+    stream = events.stream_events(db, state, asyncio.Event(), user_id, None)
+    await _next(stream)
+    reading = asyncio.ensure_future(_next(stream))
+    await asyncio.sleep(0.05)
+    await _emit(db, state, user_id, 1, progress=50)
+    assert _parse(await reading)["data"] == {"job_id": 1, "progress": 50}
+    await stream.aclose()
+
+
+async def test_streams_see_only_their_users_events(db: Database, user_id: int) -> None:
+    state = MemoryState()
+    other = await create_user(db)
+    stream = events.stream_events(db, state, asyncio.Event(), user_id, None, keepalive=0.2)
+    await _next(stream)
+    await _emit(db, state, other, 3, progress=1)
+    assert await _next(stream) == events.KEEPALIVE
+    await _emit(db, state, user_id, 4, progress=2)
+    assert _parse(await _next(stream))["data"] == {"job_id": 4, "progress": 2}
+    await stream.aclose()
+
+
+async def test_keepalive_comments_while_idle(db: Database, user_id: int) -> None:
+    stream = events.stream_events(db, MemoryState(), asyncio.Event(), user_id, 0, keepalive=0.05)
+    await _next(stream)
+    assert await _next(stream) == ": keep-alive\n\n"
+    assert await _next(stream) == ": keep-alive\n\n"
+    await stream.aclose()
+
+
+async def test_stream_ends_when_the_state_backend_closes(db: Database, user_id: int) -> None:
+    state = MemoryState()
+    stream = events.stream_events(db, state, asyncio.Event(), user_id, 0)
+    await _next(stream)
+    reading = asyncio.ensure_future(anext(stream, None))
+    await asyncio.sleep(0.05)
+    await state.close()
+    assert await asyncio.wait_for(reading, 10) is None
+
+
+async def test_progress_events_are_throttled_per_job() -> None:
+    state = MemoryState()
+    assert await events.progress_event_due(state, 1) is True
+    assert await events.progress_event_due(state, 1) is False
+    assert await events.progress_event_due(state, 2) is True
+
+
+async def test_old_events_are_pruned(db: Database, user_id: int) -> None:
+    state = MemoryState()
+    await _emit(db, state, user_id, 1, progress=1)
+    assert await events.prune_events(db, timedelta(hours=1)) == 0
+    assert await events.prune_events(db, timedelta(seconds=-1)) == 1
+    assert await events.events_after(db, user_id, 0) == []
