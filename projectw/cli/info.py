@@ -10,7 +10,7 @@ import click
 from pydantic import SecretStr
 
 from projectw.cli.options import settings_options
-from projectw.config import iter_fields, load_settings
+from projectw.config import ENV_PREFIX, iter_fields, load_settings
 from projectw.paths import resolve_paths
 
 _MASK = "********"
@@ -84,3 +84,23 @@ def show(config_file: Path | None, data_dir: Path | None) -> None:
     for name, _help, _default in iter_fields():
         value = _lookup(loaded.settings, name)
         click.echo(f"{name} = {mask(name, value)}  [{loaded.source_of(name)}]")
+
+
+def settings_reference() -> str:
+    """The configuration reference as a Markdown table (the README embeds it)."""
+    lines = [
+        "| setting | environment variable | default | description |",
+        "|---|---|---|---|",
+    ]
+    for name, help_text, default in iter_fields():
+        env = ENV_PREFIX + name.replace(".", "__").upper()
+        shown = "(unset)" if default is None else f"`{default}`"
+        description = help_text.replace("|", "\\|")
+        lines.append(f"| `{name}` | `{env}` | {shown} | {description} |")
+    return "\n".join(lines) + "\n"
+
+
+@config.command("reference")
+def reference() -> None:
+    """Print every setting with its environment variable, default and help (Markdown)."""
+    click.echo(settings_reference(), nl=False)
