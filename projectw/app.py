@@ -11,6 +11,7 @@ from projectw import __version__
 from projectw.api import about, health
 from projectw.api.docs import install_docs
 from projectw.api.errors import install_error_handlers
+from projectw.api.frontend import install_frontend
 from projectw.api.middleware import RequestContextMiddleware
 from projectw.config import Settings
 from projectw.runtime import Runtime
@@ -43,4 +44,6 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(about.router)
     install_docs(app)
+    # Last: the web app answers only for addresses no router claims.
+    install_frontend(app)
     return app

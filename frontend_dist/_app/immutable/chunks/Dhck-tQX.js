@@ -1,0 +1,1 @@
+import"./Dgg6wPHo.js";
