@@ -26,15 +26,14 @@ class ServerProcess:
         *args: str,
         env: Mapping[str, str] | None = None,
         embedded_runner: bool = False,
+        command: list[str] | None = None,
     ) -> None:
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PROJECTW_")}
         environment["PROJECTW_RUNNER__EMBEDDED"] = "true" if embedded_runner else "false"
         environment.update(env or {})
         self.process = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "projectw",
+                *(command or [sys.executable, "-m", "projectw"]),
                 "serve",
                 "--port",
                 "0",
