@@ -6,7 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # NaN or infinite times and scores cannot be rendered; refuse them where they enter.
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
 
 
 class Word(_Strict):
