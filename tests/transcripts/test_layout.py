@@ -57,9 +57,10 @@ def test_two_lines_per_cue() -> None:
 
 
 def test_a_word_longer_than_a_line_gets_a_line_of_its_own() -> None:
-    t = transcript(segment(0, 3, "a supercalifragilistic b", "a@0-1 supercalifragilistic@1-2 b@2-3"))
+    long_word = "supercalifragilistic"
+    t = transcript(segment(0, 3, f"a {long_word} b", f"a@0-1 {long_word}@1-2 b@2-3"))
     cues = srt_cues(render(t, "srt", RenderOptions(max_line_width=5)))
-    assert cues == [(ts(0), ts(3), "a\nsupercalifragilistic\nb")]
+    assert cues == [(ts(0), ts(3), f"a\n{long_word}\nb")]
 
 
 def test_the_speaker_label_takes_room_on_the_first_line_of_every_cue() -> None:

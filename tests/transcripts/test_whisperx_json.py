@@ -88,7 +88,8 @@ def test_missing_and_null_fields_are_tolerated() -> None:
 
 
 def test_words_of_languages_without_spaces_are_joined_without_them() -> None:
-    t = from_whisperx({"language": "zh", "segments": [{"words": [{"word": "你好"}, {"word": "吗"}]}]})
+    words = [{"word": "你好"}, {"word": "吗"}]
+    t = from_whisperx({"language": "zh", "segments": [{"words": words}]})
     assert t.segments[0].text == "你好吗"
 
 
