@@ -11,6 +11,7 @@ from projectw.db import migrate
 from projectw.db.engine import Database
 from projectw.db.models import User
 from projectw.jobs.blobstore import BlobStore
+from tests.media import MediaFactory
 
 
 @pytest.fixture
@@ -46,3 +47,9 @@ def secret() -> bytes:
 def store(db: Database, secret: bytes) -> BlobStore:
     """A blob store with small chunks, so that multi-chunk cases stay small."""
     return BlobStore(db, secret, chunk_size=1000)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> MediaFactory:
+    """Real recordings made with espeak-ng and ffmpeg, once per test session."""
+    return MediaFactory(tmp_path_factory.mktemp("media"))

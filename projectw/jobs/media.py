@@ -1,0 +1,115 @@
+"""Probing uploaded media with PyAV: is there audio, is it whole, how long is it.
+
+The client's Content-Type and file name are never trusted; the bytes decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from projectw.errors import InvalidInput, PayloadTooLarge, UnsupportedMedia
+
+# A demuxed audio track may be this much shorter than the header announces before the file is
+# called truncated: encoders pad and round, so only a clear shortfall counts.
+_TRUNCATION_SLACK = 0.05
+_TRUNCATION_MIN_SECONDS = 0.5
+# Packets decoded to prove the audio is decodable, not merely present.
+_DECODE_CHECK_PACKETS = 8
+
+
+# FFmpeg names the MP4 family after QuickTime's "mov"; users know it as MP4.
+_CONTAINER_NAMES = {"mov": "mp4"}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the probe found out about a recording."""
+
+    container: str
+    codec: str
+    channels: int
+    sample_rate: int
+    duration_seconds: float
+
+
+class MediaUnreadable(InvalidInput):
+    """The file is not media Project-W can read, or it is damaged."""
+
+    code = "media_unreadable"
+
+
+def _seconds(value: int | None, time_base: Fraction | None) -> float | None:
+    if value is None or time_base is None:
+        return None
+    return float(value * time_base)
+
+
+def _human(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
+
+
+def probe_media(path: Path, max_duration_seconds: float) -> MediaInfo:
+    """Read the whole audio track's packets and decode its start (blocking: run in a thread).
+
+    Raises UnsupportedMedia (no audio), MediaUnreadable (not media, damaged or truncated) or
+    PayloadTooLarge (longer than allowed), each with a sentence a user understands.
+    """
+    if path.stat().st_size == 0:
+        raise MediaUnreadable("The file is empty.")
+    try:
+        container = av.open(str(path), metadata_errors="ignore")
+    except av.error.FFmpegError:
+        raise MediaUnreadable(
+            "The file could not be read as audio or video; it may be damaged, truncated "
+            "or not a media file."
+        ) from None
+    with container:
+        if not container.streams.audio:
+            raise UnsupportedMedia(
+                "The file contains no audio track, so there is nothing to transcribe."
+            )
+        stream = container.streams.audio[0]
+        context = stream.codec_context
+        announced = _seconds(stream.duration, stream.time_base)
+        if announced is None and len(container.streams) == 1 and container.duration:
+            announced = container.duration / av.time_base
+        end = 0.0
+        decoded = 0
+        try:
+            for packet in container.demux(stream):
+                if packet.pts is not None and packet.time_base is not None:
+                    packet_end = packet.pts + (packet.duration or 0)
+                    end = max(end, float(packet_end * packet.time_base))
+                if decoded < _DECODE_CHECK_PACKETS and packet.size:
+                    packet.decode()
+                    decoded += 1
+        except av.error.FFmpegError:
+            raise MediaUnreadable(
+                "The audio in the file is damaged and could not be decoded."
+            ) from None
+        if decoded == 0 or end <= 0:
+            raise MediaUnreadable("The file's audio track is empty.")
+        if announced and end < announced * (1 - _TRUNCATION_SLACK) - _TRUNCATION_MIN_SECONDS:
+            raise MediaUnreadable(
+                f"The file seems truncated: it announces {_human(announced)} of audio but "
+                f"only {_human(end)} is present. Upload the complete file."
+            )
+        if end > max_duration_seconds:
+            raise PayloadTooLarge(
+                f"The recording is {_human(end)} long; the longest accepted is "
+                f"{_human(max_duration_seconds)}."
+            )
+        name = container.format.name.split(",")[0]
+        return MediaInfo(
+            container=_CONTAINER_NAMES.get(name, name)[:50],
+            codec=(context.codec.canonical_name or context.name or "unknown")[:50],
+            channels=context.channels or 0,
+            sample_rate=context.sample_rate or 0,
+            duration_seconds=end,
+        )
