@@ -1,0 +1,1 @@
+import"./BCkYvV9e.js";

@@ -1,0 +1,1 @@
+import{et as e}from"./BCkYvV9e.js";e();

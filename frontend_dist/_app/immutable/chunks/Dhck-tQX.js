@@ -1,1 +1,0 @@
-import"./Dgg6wPHo.js";

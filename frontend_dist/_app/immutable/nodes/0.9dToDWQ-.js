@@ -1,1 +1,0 @@
-import"../chunks/xihTtKlq.js";import{M as e,_ as t,m as n,v as r}from"../chunks/Dgg6wPHo.js";function i(i,a){var o=r(),s=e(o);n(s,()=>a.children),t(i,o)}export{i as component};
