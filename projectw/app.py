@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from projectw import __version__
-from projectw.api import about, health
+from projectw.api import about, admin_users, auth, health, tos, users
 from projectw.api.docs import install_docs
 from projectw.api.errors import install_error_handlers
 from projectw.api.frontend import install_frontend
@@ -43,6 +43,10 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
     app.include_router(about.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(tos.router)
+    app.include_router(admin_users.router)
     install_docs(app)
     # Last: the web app answers only for addresses no router claims.
     install_frontend(app)

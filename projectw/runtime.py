@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from projectw.auth.housekeeping import INTERVAL_SECONDS as HOUSEKEEPING_SECONDS
+from projectw.auth.housekeeping import housekeeping
 from projectw.config import Settings
 from projectw.db import migrate
 from projectw.db.engine import Database
 from projectw.errors import StartupError
 from projectw.keys import load_or_create_secret
+from projectw.mail import Mailer
 from projectw.state import StateBackend, open_state
 
 log = logging.getLogger(__name__)
@@ -70,6 +73,7 @@ class Runtime:
     head_revision: str | None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    _mail: Mailer | None = None
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -91,7 +95,24 @@ class Runtime:
             "runtime started",
             extra={"database": db.backend, "mode": settings.mode, "pid": os.getpid()},
         )
-        return cls(settings, db, state, secret, migrate.head_revision())
+        runtime = cls(settings, db, state, secret, migrate.head_revision())
+        runtime.start_account_work()
+        return runtime
+
+    @property
+    def mail(self) -> Mailer:
+        """The mail outbox: queue messages in a transaction, then ``wake`` it."""
+        if self._mail is None:
+            self._mail = Mailer(self.settings.smtp, self.db)
+        return self._mail
+
+    def start_account_work(self) -> None:
+        """The mail outbox worker (when SMTP is configured) and account housekeeping."""
+        if self.mail.configured:
+            self.spawn("mail-outbox", lambda: self.mail.run(self.stopping))
+        self.every(
+            "account-housekeeping", HOUSEKEEPING_SECONDS, lambda: housekeeping(self.db, self.mail)
+        )
 
     @property
     def stopping(self) -> asyncio.Event:

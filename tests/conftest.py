@@ -6,6 +6,8 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -16,7 +18,10 @@ from fastapi import FastAPI
 from sqlalchemy.engine import make_url
 
 from projectw.app import create_app
+from projectw.auth.admin import AdminUserService
+from projectw.auth.sessions import start_session
 from projectw.config import Settings
+from projectw.db.models import User
 
 POSTGRES_URL = os.environ.get(
     "PW_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -103,6 +108,12 @@ def make_settings(data_dir: Path, database_url: str | None = None, **overrides: 
         "shutdown_timeout": 5,
     }
     values.update(overrides)
+    # Tests hash passwords at the lowest argon2 cost (a documented test-only setting).
+    auth = overrides.get("auth")
+    values["auth"] = {
+        "fast_password_hashing_for_tests": True,
+        **(auth if isinstance(auth, dict) else {}),
+    }
     return Settings.model_validate(values)
 
 
@@ -131,3 +142,102 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     path = tmp_path / "data"
     path.mkdir()
     yield path
+
+
+# --- accounts: users signed in through the account services ---------------------------------
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user created for a test, with a live session token."""
+
+    id: int
+    email: str
+    password: str
+    token: str
+
+
+async def create_account(
+    app: FastAPI,
+    email: str | None = None,
+    *,
+    password: str = TEST_PASSWORD,
+    admin: bool = False,
+    verified: bool = True,
+    accept_tos: bool = True,
+    display_name: str | None = None,
+) -> Account:
+    """Create a user through the admin service and sign them in (no HTTP, no rate limits).
+
+    By default the user has a confirmed address and accepted the current terms, so they may
+    submit work.
+    """
+    runtime = app.state.runtime
+    email = email or f"user-{uuid.uuid4().hex[:10]}@example.org"
+    service = AdminUserService(runtime.db, runtime.settings, runtime.mail)
+    created, _ = await service.create_user(
+        email, password=password, display_name=display_name, is_admin=admin, from_cli=True
+    )
+    async with runtime.db.session() as session:
+        user = await session.get(User, created.id)
+        assert user is not None
+        if not verified:
+            user.email_verified_at = None
+        if accept_tos:
+            user.accepted_tos = {document.id: document.version for document in runtime.settings.tos}
+        issued = await start_session(
+            session, runtime.settings.auth, user, user_agent="pytest", address="127.0.0.1"
+        )
+        await session.commit()
+    return Account(created.id, created.email, password, issued.token)
+
+
+@asynccontextmanager
+async def signed_in_client(app: FastAPI, account: Account) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of ``app`` that sends ``account``'s token as a Bearer header."""
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {account.token}"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=headers
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def user_account(app: FastAPI) -> Account:
+    return await create_account(app, display_name="Ada")
+
+
+@pytest.fixture
+async def other_user_account(app: FastAPI) -> Account:
+    return await create_account(app, display_name="Bob")
+
+
+@pytest.fixture
+async def admin_account(app: FastAPI) -> Account:
+    return await create_account(app, admin=True, display_name="Admin")
+
+
+@pytest.fixture
+async def user_client(app: FastAPI, user_account: Account) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as a verified user who accepted the terms."""
+    async with signed_in_client(app, user_account) as http:
+        yield http
+
+
+@pytest.fixture
+async def other_user_client(
+    app: FastAPI, other_user_account: Account
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as a second, distinct verified user who accepted the terms."""
+    async with signed_in_client(app, other_user_account) as http:
+        yield http
+
+
+@pytest.fixture
+async def admin_client(app: FastAPI, admin_account: Account) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as a verified administrator who accepted the terms."""
+    async with signed_in_client(app, admin_account) as http:
+        yield http

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:04:22.227774
+Create Date: 2026-11-28 12:17:41.996564
 """
 
 from __future__ import annotations
@@ -33,6 +33,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_blobs")),
     )
     op.create_table(
+        "mail_outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient", sa.String(length=254), nullable=False),
+        sa.Column("subject", sa.String(length=255), nullable=False),
+        sa.Column("text_body", sa.Text(), nullable=False),
+        sa.Column("html_body", sa.Text(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", projectw.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("claimed_until", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("created_at", projectw.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mail_outbox")),
+    )
+    with op.batch_alter_table("mail_outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_mail_outbox_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("email", sa.String(length=254), nullable=False),
@@ -48,6 +67,30 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("email", name=op.f("uq_users_email")),
     )
+    op.create_table(
+        "auth_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=10), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=True),
+        sa.Column("is_admin", sa.Boolean(), nullable=False),
+        sa.Column("user_agent", sa.String(length=255), nullable=True),
+        sa.Column("created_from", sa.String(length=45), nullable=True),
+        sa.Column("created_at", projectw.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("expires_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("max_expires_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_auth_tokens_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auth_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_auth_tokens_token_hash")),
+    )
+    with op.batch_alter_table("auth_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_auth_tokens_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index("ix_auth_tokens_user_kind", ["user_id", "kind"], unique=False)
+
     op.create_table(
         "blob_chunks",
         sa.Column("blob_id", sa.Integer(), nullable=False),
@@ -91,6 +134,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("identities", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_identities_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
+        "link_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=True),
+        sa.Column("purpose", sa.String(length=20), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("email", sa.String(length=254), nullable=True),
+        sa.Column("created_at", projectw.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", projectw.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("used_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_link_tokens_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_link_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_link_tokens_token_hash")),
+    )
+    with op.batch_alter_table("link_tokens", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_link_tokens_expires_at"), ["expires_at"], unique=False)
+        batch_op.create_index("ix_link_tokens_user_purpose", ["user_id", "purpose"], unique=False)
 
     op.create_table(
         "runners",
@@ -213,6 +276,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_runners_online_until"))
 
     op.drop_table("runners")
+    with op.batch_alter_table("link_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_link_tokens_user_purpose")
+        batch_op.drop_index(batch_op.f("ix_link_tokens_expires_at"))
+
+    op.drop_table("link_tokens")
     with op.batch_alter_table("identities", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_identities_user_id"))
 
@@ -223,6 +291,15 @@ def downgrade() -> None:
 
     op.drop_table("events")
     op.drop_table("blob_chunks")
+    with op.batch_alter_table("auth_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_auth_tokens_user_kind")
+        batch_op.drop_index(batch_op.f("ix_auth_tokens_expires_at"))
+
+    op.drop_table("auth_tokens")
     op.drop_table("users")
+    with op.batch_alter_table("mail_outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_mail_outbox_due")
+
+    op.drop_table("mail_outbox")
     op.drop_table("blobs")
     # ### end Alembic commands ###
