@@ -26,6 +26,11 @@ export function onSessionExpired(handler: ExpiredHandler): void {
 	onExpired = handler;
 }
 
+/** Report an expired session seen outside this module (an upload's 401). */
+export function onSessionExpiredNow(): void {
+	onExpired();
+}
+
 async function toError(response: Response): Promise<ApiError> {
 	let detail = `The server answered ${response.status} ${response.statusText}.`;
 	let code = 'error';

@@ -63,3 +63,56 @@ export interface Page<T> {
 	total?: number;
 	next_cursor?: string | null;
 }
+
+export type JobStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'aborted';
+
+export interface Job {
+	id: number;
+	status: JobStatus;
+	stage: string | null;
+	progress: number;
+	file_name: string;
+	duration_seconds: number | null;
+	queue_position?: number | null;
+	waiting_reason?: string | null;
+	runner_id?: number | null;
+	runner_name?: string | null;
+	created_at: string;
+	started_at?: string | null;
+	finished_at: string | null;
+	error_message?: string | null;
+	abort_requested?: boolean;
+	audio_available?: boolean;
+	settings?: JobSettings;
+}
+
+export interface JobSettings {
+	email_notification: boolean;
+	task: 'transcribe' | 'translate';
+	model: string;
+	language: string | null;
+	alignment: {
+		processing: {
+			highlight_words: boolean;
+			max_line_count: number | null;
+			max_line_width: number | null;
+		};
+		return_char_alignments: boolean;
+		interpolate_method: 'nearest' | 'linear' | 'ignore';
+	} | null;
+	diarization: { min_speakers: number | null; max_speakers: number | null } | null;
+	vad_settings: { vad_onset: number; vad_offset: number; chunk_size: number };
+	asr_settings: {
+		beam_size: number;
+		patience: number;
+		length_penalty: number;
+		temperature: number;
+		temperature_increment_on_fallback: number;
+		compression_ratio_threshold: number;
+		log_prob_threshold: number;
+		no_speech_threshold: number;
+		initial_prompt: string | null;
+		suppress_tokens: number[];
+		suppress_numerals: boolean;
+	};
+}

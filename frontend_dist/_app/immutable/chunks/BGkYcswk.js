@@ -1,1 +1,0 @@
-import"./BCkYvV9e.js";

@@ -1,0 +1,1 @@
+import"./CWqWLJN_.js";

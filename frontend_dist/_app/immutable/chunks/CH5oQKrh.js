@@ -1,1 +1,0 @@
-import{et as e}from"./BCkYvV9e.js";e();

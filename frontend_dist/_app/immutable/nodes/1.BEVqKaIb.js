@@ -1,1 +1,0 @@
-import"../chunks/xihTtKlq.js";import{C as e,E as t,H as n,L as r,Q as i,U as a,V as o,Z as s,w as c}from"../chunks/BCkYvV9e.js";import{t as l}from"../chunks/CQDdeoV8.js";var u=t(`<h1> </h1> <p> </p>`,1);function d(t,d){i(d,!0);var f=u(),p=o(f),m=n(p,!0),h=a(p,2),g=n(h,!0);r(()=>{e(m,l.status),e(g,l.error?.message)}),c(t,f),s()}export{d as component};
