@@ -35,10 +35,9 @@ export function formatAgo(value: string | null | undefined, now = Date.now()): s
 	return relative.format(Math.round(seconds), 'second');
 }
 
-/** Progress as a percentage; the server reports a fraction between 0 and 1. */
+/** Progress as a percentage (the server reports 0 to 100). */
 export function percent(progress: number | null | undefined): number {
-	if (!progress) return 0;
-	return progress <= 1 ? progress * 100 : Math.min(100, progress);
+	return Math.max(0, Math.min(100, progress ?? 0));
 }
 
 const languageNames =

@@ -1,6 +1,6 @@
 // The signed-in user's jobs: one page from the server, kept live by server-sent events.
 import { request } from '$lib/api/client';
-import type { Job, JobStatus, Page } from '$lib/api/types';
+import type { Job, JobPage, JobStatus } from '$lib/api/types';
 
 export type StatusFilter = 'all' | 'active' | 'succeeded' | 'failed' | 'aborted';
 export type SortKey = 'newest' | 'oldest' | 'name';
@@ -26,7 +26,7 @@ function query(cursor: string | null): string {
 	const params = new URLSearchParams();
 	if (jobs.status === 'active') for (const s of ACTIVE) params.append('status', s);
 	else if (jobs.status !== 'all') params.append('status', jobs.status);
-	if (jobs.search.trim()) params.set('search', jobs.search.trim());
+	if (jobs.search.trim()) params.set('q', jobs.search.trim());
 	params.set('sort', jobs.sort === 'name' ? 'name' : 'created');
 	params.set('order', jobs.sort === 'oldest' || jobs.sort === 'name' ? 'asc' : 'desc');
 	params.set('limit', String(jobs.pageSize));
@@ -40,11 +40,12 @@ async function fetchPage(cursor: string | null): Promise<void> {
 	const mine = ++generation;
 	jobs.loading = true;
 	try {
-		const page = await request<Page<Job>>('GET', `/api/jobs?${query(cursor)}`);
+		// A repeated `status` parameter is built by hand: the list is an OR of states.
+		const page = await request<JobPage>('GET', `/api/jobs?${query(cursor)}`);
 		if (mine !== generation) return;
 		jobs.items = page.items;
-		jobs.total = page.total ?? page.count ?? page.items.length;
-		jobs.nextCursor = page.next_cursor ?? null;
+		jobs.total = page.total;
+		jobs.nextCursor = page.next_cursor;
 	} finally {
 		if (mine === generation) jobs.loading = false;
 	}

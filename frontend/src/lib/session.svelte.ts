@@ -1,5 +1,5 @@
 // Who is signed in, and what this server is. Loaded once at start and after sign-in.
-import { api, request, unwrap, ApiError } from '$lib/api/client';
+import { api, unwrap, ApiError } from '$lib/api/client';
 import type { Me } from '$lib/api/types';
 import type { components } from '$lib/api/schema';
 
@@ -24,10 +24,7 @@ export async function loadAbout(): Promise<void> {
 /** Refresh the signed-in user; null when there is no (valid) session. */
 export async function loadMe(): Promise<Me | null> {
 	try {
-		session.me = await request<Me>('GET', '/api/users/me', undefined, {
-			anonymous: true,
-			toast: false
-		});
+		session.me = await unwrap<Me>(api.GET('/api/users/me'), { anonymous: true, toast: false });
 	} catch (error) {
 		if (!(error instanceof ApiError) || error.status !== 401) {
 			session.unreachable = error instanceof ApiError && error.status === 0;
@@ -40,7 +37,7 @@ export async function loadMe(): Promise<Me | null> {
 
 export async function signOut(all = false): Promise<void> {
 	try {
-		await request('POST', all ? '/api/auth/logout-all' : '/api/auth/logout');
+		await unwrap(api.POST(all ? '/api/auth/logout-all' : '/api/auth/logout'));
 	} finally {
 		session.me = null;
 	}

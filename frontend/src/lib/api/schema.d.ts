@@ -24,6 +24,802 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/runners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runners
+         * @description Every runner: online or not, its current job, version, capabilities and totals.
+         */
+        get: operations["list_runners_api_admin_runners_get"];
+        put?: never;
+        /**
+         * Create Runner
+         * @description Create a runner token for `projectw runner --token` (or a Project-W 0.6 runner).
+         */
+        post: operations["create_runner_api_admin_runners_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/runners/{runner_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Runner
+         * @description Revoke a runner's token; it goes offline and its job goes back to the queue.
+         */
+        delete: operations["revoke_runner_api_admin_runners__runner_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Users
+         * @description Accounts ordered by id, a page at a time, with the total count.
+         */
+        get: operations["list_users_api_admin_users_get"];
+        put?: never;
+        /**
+         * Create User
+         * @description Create an account; without a password, the person is mailed a link to choose one.
+         */
+        post: operations["create_user_api_admin_users_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{user_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete User
+         * @description Delete an account with all its jobs, recordings and transcripts.
+         */
+        delete: operations["delete_user_api_admin_users__user_id__delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update User
+         * @description Disable or enable, grant or revoke admin, or change the address, name or password.
+         */
+        patch: operations["update_user_api_admin_users__user_id__patch"];
+        trace?: never;
+    };
+    "/api/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Sign in with e-mail and password; sets the session cookie and returns the token.
+         */
+        post: operations["login_api_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End this session (or revoke the API token used for this request).
+         */
+        post: operations["logout_api_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout All
+         * @description End every browser session of this account, this one included (API tokens stay).
+         */
+        post: operations["logout_all_api_auth_logout_all_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/request-password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Request Password Reset
+         * @description Mail a password reset link, if an account with this address exists.
+         */
+        post: operations["request_password_reset_api_auth_request_password_reset_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/resend-verification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Resend Verification
+         * @description Send a new verification link to the signed-in user's address.
+         */
+        post: operations["resend_verification_api_auth_resend_verification_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/reset-password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset Password
+         * @description Choose a new password through a reset or invitation link; signs out everywhere.
+         */
+        post: operations["reset_password_api_auth_reset_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/setup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Setup
+         * @description Create the first administrator with the one-time link printed on first start.
+         */
+        post: operations["setup_api_auth_setup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Signup
+         * @description Create an account (as the server's signup mode allows) and sign in.
+         */
+        post: operations["signup_api_auth_signup_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/verify-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Verify Email
+         * @description Use a link from a verification or e-mail change message.
+         */
+        post: operations["verify_email_api_auth_verify_email_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Job Events
+         * @description Stream the user's job changes; reconnect with Last-Event-ID to miss nothing kept.
+         */
+        get: operations["job_events_api_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List My Jobs
+         * @description The user's jobs, newest first unless sorted otherwise; follow ``next_cursor``.
+         */
+        get: operations["list_my_jobs_api_jobs_get"];
+        put?: never;
+        /**
+         * Submit Job
+         * @description Upload one recording (multipart: ``file`` and optional ``settings``) and queue a job.
+         */
+        post: operations["submit_job_api_jobs_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Abort Jobs
+         * @description Abort many jobs; each id succeeds or fails on its own.
+         */
+        post: operations["abort_jobs_api_jobs_abort_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/delete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Delete Jobs
+         * @description Delete many finished jobs with their recordings and transcripts.
+         */
+        post: operations["delete_jobs_api_jobs_delete_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Jobs
+         * @description Retry many finished jobs whose recordings are still kept.
+         */
+        post: operations["retry_jobs_api_jobs_retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Job
+         * @description One job: status, stage, progress, queue position, runner, settings, error, media.
+         */
+        get: operations["get_job_api_jobs__job_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Job
+         * @description Delete a finished job, its recording and its transcript.
+         */
+        delete: operations["delete_job_api_jobs__job_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/abort": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Abort Job
+         * @description Abort a job: a queued one at once, a running one as soon as its runner hears of it.
+         */
+        post: operations["abort_job_api_jobs__job_id__abort_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream Audio
+         * @description The stored recording, with HTTP Range support for seeking.
+         */
+        get: operations["stream_audio_api_jobs__job_id__audio_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Job
+         * @description Queue a new job with the same recording and settings.
+         */
+        post: operations["retry_job_api_jobs__job_id__retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/jobs/{job_id}/transcript": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download Transcript
+         * @description The transcript rendered in a format; layout defaults to the job's alignment settings.
+         */
+        get: operations["download_transcript_api_jobs__job_id__transcript_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runners/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Heartbeat
+         * @description Keep the runner online, report progress, learn about new jobs and aborts.
+         */
+        post: operations["heartbeat_api_runners_heartbeat_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runners/register": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Register
+         * @description Bring the runner online; answers the session token for the following calls.
+         */
+        post: operations["register_api_runners_register_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runners/retrieve_job_audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retrieve Job Audio
+         * @description The recording of the runner's job, streamed; the job counts as running from now on.
+         */
+        post: operations["retrieve_job_audio_api_runners_retrieve_job_audio_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runners/retrieve_job_info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve Job Info
+         * @description The id and settings of the job assigned to this runner.
+         */
+        get: operations["retrieve_job_info_api_runners_retrieve_job_info_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runners/submit_job_result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Submit Job Result
+         * @description Finish the runner's job with a transcript or an error.
+         */
+        post: operations["submit_job_result_api_runners_submit_job_result_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/runners/unregister": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unregister
+         * @description Take the runner offline; the job it held goes back to the queue.
+         */
+        post: operations["unregister_api_runners_unregister_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Terms
+         * @description Every terms document in its current version; with the caller's accepted version.
+         */
+        get: operations["list_terms_api_tos_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Me
+         * @description The signed-in user.
+         */
+        get: operations["get_me_api_users_me_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Me
+         * @description Delete this account with all its jobs, recordings and transcripts.
+         */
+        delete: operations["delete_me_api_users_me_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Me
+         * @description Change the display name, or ask to change the e-mail address (confirmed by mail).
+         */
+        patch: operations["update_me_api_users_me_patch"];
+        trace?: never;
+    };
+    "/api/users/me/accept-tos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Accept Tos
+         * @description Accept the current version of a terms document.
+         */
+        post: operations["accept_tos_api_users_me_accept_tos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/default-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Default Settings
+         * @description The settings new jobs use when the upload names none.
+         */
+        get: operations["get_default_settings_api_users_me_default_settings_get"];
+        /**
+         * Put Default Settings
+         * @description Replace the default settings; fields left out take the server's defaults.
+         */
+        put: operations["put_default_settings_api_users_me_default_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change Password
+         * @description Change the password; every other browser session is signed out.
+         */
+        post: operations["change_password_api_users_me_password_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sessions
+         * @description Browser sessions of this account, newest first.
+         */
+        get: operations["list_sessions_api_users_me_sessions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Session
+         * @description Sign out one session (takes effect immediately).
+         */
+        delete: operations["revoke_session_api_users_me_sessions__session_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tokens
+         * @description API tokens of this account (never the tokens themselves), newest first.
+         */
+        get: operations["list_tokens_api_users_me_tokens_get"];
+        put?: never;
+        /**
+         * Create Token
+         * @description Create an API token; it is shown only in this answer.
+         */
+        post: operations["create_token_api_users_me_tokens_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/users/me/tokens/{token_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Token
+         * @description Revoke an API token (takes effect immediately).
+         */
+        delete: operations["revoke_token_api_users_me_tokens__token_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -72,7 +868,7 @@ export interface components {
         About: {
             /** Database */
             database: string;
-            engine: components["schemas"]["EngineInfo"];
+            engine: components["schemas"]["EngineInfo-Output"];
             /**
              * Mode
              * @enum {string}
@@ -83,12 +879,1036 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** AcceptTerms */
+        AcceptTerms: {
+            /** Tos Id */
+            tos_id: string;
+            /** Version */
+            version: number;
+        };
+        /**
+         * Acknowledged
+         * @description The answer to unregister and submit_job_result: old runners only check it is JSON.
+         */
+        Acknowledged: {
+            /** Detail */
+            detail: string;
+        };
+        /** AdminUserCreate */
+        AdminUserCreate: {
+            /** Display Name */
+            display_name?: string | null;
+            /**
+             * Email
+             * Format: email
+             * @example ada@example.org
+             */
+            email: string;
+            /**
+             * Is Admin
+             * @default false
+             */
+            is_admin: boolean;
+            /**
+             * Password
+             * @description Unset: an invitation link to choose one is mailed.
+             */
+            password?: string | null;
+        };
+        /** AdminUserCreated */
+        AdminUserCreated: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Id */
+            id: number;
+            /** Invitation Sent */
+            invitation_sent: boolean;
+            /** Is Active */
+            is_active: boolean;
+            /** Is Admin */
+            is_admin: boolean;
+        };
+        /** AdminUserList */
+        AdminUserList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["AdminUserOut"][];
+            /** Limit */
+            limit: number;
+            /** Offset */
+            offset: number;
+        };
+        /** AdminUserOut */
+        AdminUserOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Id */
+            id: number;
+            /** Is Active */
+            is_active: boolean;
+            /** Is Admin */
+            is_admin: boolean;
+        };
+        /** AdminUserUpdate */
+        AdminUserUpdate: {
+            /** Display Name */
+            display_name?: string | null;
+            /** Email */
+            email?: string | null;
+            /**
+             * Is Active
+             * @description False disables the account.
+             */
+            is_active?: boolean | null;
+            /** Is Admin */
+            is_admin?: boolean | null;
+            /**
+             * Password
+             * @description Signs the user out everywhere.
+             */
+            password?: string | null;
+        };
+        /**
+         * AlignmentProcessing
+         * @description How aligned words are laid out in subtitles.
+         */
+        AlignmentProcessing: {
+            /**
+             * Highlight Words
+             * @default false
+             */
+            highlight_words: boolean;
+            /** Max Line Count */
+            max_line_count?: number | null;
+            /** Max Line Width */
+            max_line_width?: number | null;
+        };
+        /**
+         * AlignmentSettings
+         * @description Word-level timing by forced alignment; null turns it off.
+         */
+        AlignmentSettings: {
+            /**
+             * Interpolate Method
+             * @default nearest
+             * @enum {string}
+             */
+            interpolate_method: "nearest" | "linear" | "ignore";
+            processing?: components["schemas"]["AlignmentProcessing"];
+            /**
+             * Return Char Alignments
+             * @default false
+             */
+            return_char_alignments: boolean;
+        };
+        /**
+         * AsrSettings
+         * @description Decoding options.
+         */
+        AsrSettings: {
+            /**
+             * Beam Size
+             * @default 5
+             */
+            beam_size: number;
+            /**
+             * Compression Ratio Threshold
+             * @default 2.4
+             */
+            compression_ratio_threshold: number;
+            /** Initial Prompt */
+            initial_prompt?: string | null;
+            /**
+             * Length Penalty
+             * @default 1
+             */
+            length_penalty: number;
+            /**
+             * Log Prob Threshold
+             * @default -1
+             */
+            log_prob_threshold: number;
+            /**
+             * No Speech Threshold
+             * @default 0.6
+             */
+            no_speech_threshold: number;
+            /**
+             * Patience
+             * @default 1
+             */
+            patience: number;
+            /**
+             * Suppress Numerals
+             * @default false
+             */
+            suppress_numerals: boolean;
+            /** Suppress Tokens */
+            suppress_tokens?: number[];
+            /**
+             * Temperature
+             * @default 0
+             */
+            temperature: number;
+            /**
+             * Temperature Increment On Fallback
+             * @default 0.2
+             */
+            temperature_increment_on_fallback: number;
+        };
+        /**
+         * BulkItem
+         * @description The outcome for one id: ``ok``, or the error ``code`` and ``detail``.
+         */
+        BulkItem: {
+            /** Code */
+            code?: string | null;
+            /** Detail */
+            detail?: string | null;
+            /** Id */
+            id: number;
+            job?: components["schemas"]["JobView"] | null;
+            /** Ok */
+            ok: boolean;
+        };
+        /**
+         * BulkOutcome
+         * @description Per-id outcomes of a bulk request, with counts.
+         */
+        BulkOutcome: {
+            /** Failed */
+            failed: number;
+            /** Results */
+            results: components["schemas"]["BulkItem"][];
+            /** Succeeded */
+            succeeded: number;
+        };
+        /**
+         * Capabilities
+         * @description What a runner can serve; sent at registration and matched against job settings.
+         */
+        Capabilities: {
+            /**
+             * Downloadable
+             * @description Other known models can be fetched on demand.
+             * @default false
+             */
+            downloadable: boolean;
+            /** Engine */
+            engine: string;
+            /**
+             * Features
+             * @description Any of: translate, alignment, diarization, vad.
+             */
+            features?: string[];
+            /**
+             * Models
+             * @description Models available now.
+             */
+            models?: string[];
+        };
+        /** CreateRunnerRequest */
+        CreateRunnerRequest: {
+            /**
+             * Name
+             * @description A name to recognise it by.
+             */
+            name: string;
+        };
+        /** CreatedRunner */
+        CreatedRunner: {
+            /** Id */
+            id: number;
+            /**
+             * Token
+             * @description The runner's token; shown only this once.
+             */
+            token: string;
+        };
+        /** DeleteAccount */
+        DeleteAccount: {
+            /**
+             * Password
+             * @description Required for accounts that have a password.
+             */
+            password?: string | null;
+        };
+        /** Detail */
+        Detail: {
+            /** Detail */
+            detail: string;
+        };
+        /**
+         * DiarizationSettings
+         * @description Who spoke when; null turns it off.
+         */
+        DiarizationSettings: {
+            /** Max Speakers */
+            max_speakers?: number | null;
+            /** Min Speakers */
+            min_speakers?: number | null;
+        };
+        /** EmailRequest */
+        EmailRequest: {
+            /**
+             * Email
+             * Format: email
+             * @example ada@example.org
+             */
+            email: string;
+        };
+        /**
+         * EngineInfo
+         * @description What produced the transcript.
+         */
+        "EngineInfo-Input": {
+            /** Model */
+            model?: string | null;
+            /** Name */
+            name: string;
+            /** Version */
+            version?: string | null;
+        };
         /** EngineInfo */
-        EngineInfo: {
+        "EngineInfo-Output": {
             /** Embedded Runner */
             embedded_runner: boolean;
             /** Engines */
             engines: string[];
+        };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
+        /** HeartbeatRequest */
+        HeartbeatRequest: {
+            /**
+             * Accepting Jobs
+             * @description False while the runner shuts down: finish the job, take no new one.
+             * @default true
+             */
+            accepting_jobs: boolean;
+            /**
+             * Progress
+             * @default 0
+             */
+            progress: number;
+            /**
+             * Stage
+             * @description Name of the current step.
+             */
+            stage?: string | null;
+        };
+        /** HeartbeatResponse */
+        HeartbeatResponse: {
+            /** Abort */
+            abort: boolean;
+            /** Job Assigned */
+            job_assigned: boolean;
+            /** Job Id */
+            job_id?: number | null;
+        };
+        /**
+         * JobIds
+         * @description Jobs to act on in one request.
+         */
+        JobIds: {
+            /** Ids */
+            ids: number[];
+        };
+        /** JobInfoResponse */
+        JobInfoResponse: {
+            /** Id */
+            id: number;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+        };
+        /**
+         * JobPage
+         * @description One page of jobs, the number of jobs matching the filters, and the next page's cursor.
+         */
+        JobPage: {
+            /** Items */
+            items: components["schemas"]["JobView"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+            /** Total */
+            total: number;
+        };
+        /**
+         * JobSettings
+         * @description Everything a runner needs to know about how to transcribe one recording.
+         */
+        JobSettings: {
+            alignment?: components["schemas"]["AlignmentSettings"] | null;
+            asr_settings?: components["schemas"]["AsrSettings"];
+            diarization?: components["schemas"]["DiarizationSettings"] | null;
+            /**
+             * Email Notification
+             * @default false
+             */
+            email_notification: boolean;
+            /**
+             * Language
+             * @description ISO 639 code; null detects the language.
+             */
+            language?: string | null;
+            /**
+             * Model
+             * @default small
+             * @enum {string}
+             */
+            model: "tiny" | "tiny.en" | "base" | "base.en" | "small" | "small.en" | "medium" | "medium.en" | "turbo" | "large" | "large-v2" | "large-v3" | "large-v3-turbo";
+            /**
+             * Task
+             * @default transcribe
+             * @enum {string}
+             */
+            task: "transcribe" | "translate";
+            vad_settings?: components["schemas"]["VadSettings"];
+        };
+        /**
+         * JobView
+         * @description One job as its owner sees it.
+         *
+         *     Fields are flat and named like the job's columns, so that a ``job_updated`` event's changed
+         *     fields apply to this object one to one.
+         */
+        JobView: {
+            /** Abort Requested */
+            abort_requested: boolean;
+            /** Assigned At */
+            assigned_at: string | null;
+            /** Attempts */
+            attempts: number;
+            /** Audio Available */
+            audio_available: boolean;
+            /** Audio Deleted At */
+            audio_deleted_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error Code */
+            error_code: string | null;
+            /** Error Message */
+            error_message: string | null;
+            /** File Name */
+            file_name: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            media: components["schemas"]["MediaView"];
+            /** Priority */
+            priority: number;
+            /**
+             * Progress
+             * @description 0 to 100.
+             */
+            progress: number;
+            /**
+             * Queue Position
+             * @description 1 for the job a free runner takes next; only in single-job answers and only while the job is queued.
+             */
+            queue_position?: number | null;
+            /** Retry Of Id */
+            retry_of_id: number | null;
+            /** Runner Id */
+            runner_id: number | null;
+            /** Runner Name */
+            runner_name: string | null;
+            /** Settings */
+            settings: {
+                [key: string]: unknown;
+            };
+            /** Stage */
+            stage: string | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "assigned" | "running" | "succeeded" | "failed" | "aborted";
+            /** Transcript Available */
+            transcript_available: boolean;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Waiting Reason */
+            waiting_reason: string | null;
+        };
+        /**
+         * LegacyTranscript
+         * @description The five formats a Project-W 0.6 runner renders itself; ``as_json`` is WhisperX-style.
+         */
+        LegacyTranscript: {
+            /** As Json */
+            as_json: {
+                [key: string]: unknown;
+            };
+            /** As Srt */
+            as_srt: string;
+            /** As Tsv */
+            as_tsv: string;
+            /** As Txt */
+            as_txt: string;
+            /** As Vtt */
+            as_vtt: string;
+        };
+        /** LinkRequest */
+        LinkRequest: {
+            /** Token */
+            token: string;
+        };
+        /**
+         * MediaView
+         * @description What the probe found out about the uploaded recording.
+         */
+        MediaView: {
+            /** Channels */
+            channels: number | null;
+            /** Codec */
+            codec: string | null;
+            /** Container */
+            container: string | null;
+            /** Content Type */
+            content_type: string | null;
+            /** Duration Seconds */
+            duration_seconds: number | null;
+            /** Sample Rate */
+            sample_rate: number | null;
+            /** Size Bytes */
+            size_bytes: number;
+        };
+        /** PasswordChange */
+        PasswordChange: {
+            /** Current Password */
+            current_password: string;
+            /**
+             * New Password
+             * @description 12 to 1024 characters.
+             */
+            new_password: string;
+        };
+        /** PasswordChanged */
+        PasswordChanged: {
+            /** Detail */
+            detail: string;
+            /** Signed Out Sessions */
+            signed_out_sessions: number;
+        };
+        /** ProfileOut */
+        ProfileOut: {
+            /** Accepted Tos */
+            accepted_tos: {
+                [key: string]: number;
+            };
+            /** Can Submit */
+            can_submit: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Id */
+            id: number;
+            /** Is Admin */
+            is_admin: boolean;
+            /**
+             * Pending Email
+             * @description Address a confirmation link was just sent to.
+             */
+            pending_email?: string | null;
+            /**
+             * Pending Tos
+             * @description Terms documents still to accept.
+             */
+            pending_tos: string[];
+            /** Verification Required */
+            verification_required: boolean;
+        };
+        /** ProfileUpdate */
+        ProfileUpdate: {
+            /**
+             * Current Password
+             * @description Required when changing the e-mail address.
+             */
+            current_password?: string | null;
+            /**
+             * Display Name
+             * @description Empty clears it.
+             */
+            display_name?: string | null;
+            /**
+             * Email
+             * @description New address; a link is sent there and the change happens when used.
+             */
+            email?: string | null;
+        };
+        /** RegisterRequest */
+        RegisterRequest: {
+            /** @description What this runner serves; absent for Project-W 0.6 runners. */
+            capabilities?: components["schemas"]["Capabilities"] | null;
+            /** Git Hash */
+            git_hash: string;
+            /** Name */
+            name: string;
+            /** Priority */
+            priority: number;
+            /** Source Code Url */
+            source_code_url: string;
+            /** Version */
+            version: string;
+        };
+        /** RegisterResponse */
+        RegisterResponse: {
+            /** Id */
+            id: number;
+            /** Session Token */
+            session_token: string;
+        };
+        /** ResetPasswordRequest */
+        ResetPasswordRequest: {
+            /**
+             * Password
+             * @description 12 to 1024 characters.
+             */
+            password: string;
+            /** Token */
+            token: string;
+        };
+        /** RunnerInfo */
+        RunnerInfo: {
+            /** Accepting Jobs */
+            accepting_jobs: boolean;
+            /** Busy */
+            busy: boolean;
+            /**
+             * Capabilities
+             * @description What it serves; null for a Project-W 0.6 runner (WhisperX, 0.6 models).
+             */
+            capabilities: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            current_job: components["schemas"]["RunnerJob"] | null;
+            /**
+             * Embedded
+             * @description The runner inside a server process.
+             */
+            embedded: boolean;
+            /** Git Hash */
+            git_hash: string | null;
+            /** Id */
+            id: number;
+            /** Jobs Failed */
+            jobs_failed: number;
+            /** Jobs Succeeded */
+            jobs_succeeded: number;
+            /** Last Heartbeat At */
+            last_heartbeat_at: string | null;
+            /**
+             * Name
+             * @description The name given when the token was created.
+             */
+            name: string;
+            /** Online */
+            online: boolean;
+            /** Online Since */
+            online_since: string | null;
+            /** Priority */
+            priority: number;
+            /**
+             * Registered Name
+             * @description The name the runner registered with.
+             */
+            registered_name: string | null;
+            /** Revoked At */
+            revoked_at: string | null;
+            /** Source Code Url */
+            source_code_url: string | null;
+            /** Version */
+            version: string | null;
+        };
+        /** RunnerJob */
+        RunnerJob: {
+            /** Id */
+            id: number;
+            /** Progress */
+            progress: number;
+            /** Stage */
+            stage: string | null;
+            /** Status */
+            status: string;
+        };
+        /** RunnerList */
+        RunnerList: {
+            /** Count */
+            count: number;
+            /** Online */
+            online: number;
+            /** Runners */
+            runners: components["schemas"]["RunnerInfo"][];
+        };
+        /**
+         * Segment
+         * @description A stretch of speech, usually one sentence or subtitle cue.
+         */
+        Segment: {
+            /** End */
+            end: number;
+            /** Speaker */
+            speaker?: string | null;
+            /** Start */
+            start: number;
+            /** Text */
+            text: string;
+            /** Words */
+            words?: components["schemas"]["Word"][];
+        };
+        /** SessionList */
+        SessionList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["SessionOut"][];
+        };
+        /** SessionOut */
+        SessionOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created From */
+            created_from: string | null;
+            /** Current */
+            current: boolean;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** User Agent */
+            user_agent: string | null;
+        };
+        /** SetupRequest */
+        SetupRequest: {
+            /** Display Name */
+            display_name?: string | null;
+            /**
+             * Email
+             * Format: email
+             * @example ada@example.org
+             */
+            email: string;
+            /**
+             * Password
+             * @description 12 to 1024 characters.
+             */
+            password: string;
+            /** Token */
+            token: string;
+        };
+        /**
+         * SignedInResponse
+         * @description A new session. ``access_token``/``token_type`` repeat it for OAuth2 clients (Swagger).
+         */
+        SignedInResponse: {
+            /** Access Token */
+            access_token: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Token */
+            token: string;
+            /**
+             * Token Type
+             * @default bearer
+             */
+            token_type: string;
+            user: components["schemas"]["UserOut"];
+        };
+        /** SignupRequest */
+        SignupRequest: {
+            /** Display Name */
+            display_name?: string | null;
+            /**
+             * Email
+             * Format: email
+             * @example ada@example.org
+             */
+            email: string;
+            /**
+             * Password
+             * @description 12 to 1024 characters.
+             */
+            password: string;
+        };
+        /** SignupResponse */
+        SignupResponse: {
+            /** Access Token */
+            access_token: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Token */
+            token: string;
+            /**
+             * Token Type
+             * @default bearer
+             */
+            token_type: string;
+            user: components["schemas"]["UserOut"];
+            /** Verification Sent */
+            verification_sent: boolean;
+        };
+        /** SubmitResultRequest */
+        SubmitResultRequest: {
+            /** Error Code */
+            error_code?: ("aborted" | "engine_error" | "engine_crashed" | "audio_unavailable") | null;
+            /** Error Msg */
+            error_msg?: string | null;
+            /**
+             * Job Id
+             * @description The job this result is for, if known.
+             */
+            job_id?: number | null;
+            /** @description The canonical transcript; the server renders every format from it. */
+            result?: components["schemas"]["Transcript"] | null;
+            transcript?: components["schemas"]["LegacyTranscript"] | null;
+        };
+        /** TermsList */
+        TermsList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["TermsOut"][];
+        };
+        /** TermsOut */
+        TermsOut: {
+            /**
+             * Accepted Version
+             * @description The version the signed-in user accepted, if any.
+             */
+            accepted_version?: number | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Text */
+            text: string;
+            /** Version */
+            version: number;
+        };
+        /** TokenCreate */
+        TokenCreate: {
+            /**
+             * Admin
+             * @description Admin rights; only an administrator may ask.
+             * @default false
+             */
+            admin: boolean;
+            /**
+             * Expires At
+             * @description Unset: never expires.
+             */
+            expires_at?: string | null;
+            /** Name */
+            name: string;
+        };
+        /** TokenCreated */
+        TokenCreated: {
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /** Is Admin */
+            is_admin: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Token
+             * @description Shown only now; store it safely.
+             */
+            token: string;
+        };
+        /** TokenList */
+        TokenList: {
+            /** Count */
+            count: number;
+            /** Items */
+            items: components["schemas"]["TokenOut"][];
+        };
+        /** TokenOut */
+        TokenOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: number;
+            /** Is Admin */
+            is_admin: boolean;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+        };
+        /**
+         * Transcript
+         * @description Segments with words, the language, and what made them.
+         */
+        Transcript: {
+            /**
+             * Duration
+             * @description Audio duration in seconds.
+             */
+            duration?: number | null;
+            engine?: components["schemas"]["EngineInfo-Input"] | null;
+            /** Language */
+            language?: string | null;
+            /** Segments */
+            segments?: components["schemas"]["Segment"][];
+        };
+        /**
+         * UserOut
+         * @description The signed-in user, as the user sees themself.
+         */
+        UserOut: {
+            /** Accepted Tos */
+            accepted_tos: {
+                [key: string]: number;
+            };
+            /** Can Submit */
+            can_submit: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Display Name */
+            display_name: string | null;
+            /** Email */
+            email: string;
+            /** Email Verified */
+            email_verified: boolean;
+            /** Has Password */
+            has_password: boolean;
+            /** Id */
+            id: number;
+            /** Is Admin */
+            is_admin: boolean;
+            /**
+             * Pending Tos
+             * @description Terms documents still to accept.
+             */
+            pending_tos: string[];
+            /** Verification Required */
+            verification_required: boolean;
+        };
+        /**
+         * VadSettings
+         * @description Voice activity detection.
+         */
+        VadSettings: {
+            /**
+             * Chunk Size
+             * @default 30
+             */
+            chunk_size: number;
+            /**
+             * Vad Offset
+             * @default 0.363
+             */
+            vad_offset: number;
+            /**
+             * Vad Onset
+             * @default 0.5
+             */
+            vad_onset: number;
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Context */
+            ctx?: Record<string, never>;
+            /** Input */
+            input?: unknown;
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+        };
+        /** VerifiedResponse */
+        VerifiedResponse: {
+            /** Email */
+            email: string;
+        };
+        /**
+         * Word
+         * @description One word with its timing; times may be missing when the engine could not place it.
+         */
+        Word: {
+            /** End */
+            end?: number | null;
+            /**
+             * Probability
+             * @description Confidence 0..1.
+             */
+            probability?: number | null;
+            /** Speaker */
+            speaker?: string | null;
+            /** Start */
+            start?: number | null;
+            /** Word */
+            word: string;
         };
     };
     responses: never;
@@ -115,6 +1935,1477 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["About"];
+                };
+            };
+        };
+    };
+    list_runners_api_admin_runners_get: {
+        parameters: {
+            query?: {
+                /** @description Also list revoked runners. */
+                include_revoked?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunnerList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_runner_api_admin_runners_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateRunnerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedRunner"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_runner_api_admin_runners__runner_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                runner_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_users_api_admin_users_get: {
+        parameters: {
+            query?: {
+                offset?: number;
+                limit?: number;
+                /** @description Part of e-mail or name. */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserList"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_user_api_admin_users_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUserCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_user_api_admin_users__user_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_user_api_admin_users__user_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AdminUserUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminUserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    login_api_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Email */
+                    email: string;
+                    /** Password */
+                    password: string;
+                };
+                "application/x-www-form-urlencoded": {
+                    /** Format: password */
+                    password: string;
+                    /** @description The e-mail address. */
+                    username: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedInResponse"];
+                };
+            };
+        };
+    };
+    logout_api_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    logout_all_api_auth_logout_all_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    request_password_reset_api_auth_request_password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EmailRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resend_verification_api_auth_resend_verification_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+        };
+    };
+    reset_password_api_auth_reset_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResetPasswordRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    setup_api_auth_setup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SetupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignedInResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    signup_api_auth_signup_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SignupResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    verify_email_api_auth_verify_email_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VerifiedResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    job_events_api_events_get: {
+        parameters: {
+            query?: {
+                /** @description Resume after this event (as Last-Event-ID). */
+                last_event_id?: number | null;
+            };
+            header?: {
+                "Last-Event-ID"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `job_created`, `job_updated` and `job_deleted` events; the data is a JSON object with `job_id` and the changed fields (the whole job for `job_created`). Comments keep the connection alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_my_jobs_api_jobs_get: {
+        parameters: {
+            query?: {
+                /** @description Only jobs in these states. */
+                status?: ("queued" | "assigned" | "running" | "succeeded" | "failed" | "aborted")[];
+                /** @description Part of the file name, any case. */
+                q?: string | null;
+                sort?: "created" | "name";
+                order?: "asc" | "desc";
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobPage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    submit_job_api_jobs_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    /** @description JobSettings as JSON; fields left out come from the user's default settings, then the server's. */
+                    settings?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description The file is too large or the recording too long. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The file has no audio track. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid settings, or unreadable or truncated media. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    abort_jobs_api_jobs_abort_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOutcome"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_jobs_api_jobs_delete_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOutcome"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_jobs_api_jobs_retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobIds"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOutcome"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_job_api_jobs__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    delete_job_api_jobs__job_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    abort_job_api_jobs__job_id__abort_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    stream_audio_api_jobs__job_id__audio_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The recording. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/*": unknown;
+                };
+            };
+            /** @description The requested byte range. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The range lies outside the file. */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retry_job_api_jobs__job_id__retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    download_transcript_api_jobs__job_id__transcript_get: {
+        parameters: {
+            query?: {
+                format?: "txt" | "srt" | "vtt" | "tsv" | "json";
+                max_line_width?: number | null;
+                max_line_count?: number | null;
+                highlight_words?: boolean | null;
+                speaker_labels?: boolean | null;
+            };
+            header?: never;
+            path: {
+                job_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rendered transcript. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    heartbeat_api_runners_heartbeat_post: {
+        parameters: {
+            query?: {
+                /** @description The session token `register` answered with. */
+                session_token?: string | null;
+                /** @description Long poll: answer as soon as a job is assigned or an abort is requested, or after this many seconds (capped at half the lease). */
+                wait?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["HeartbeatRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HeartbeatResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    register_api_runners_register_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RegisterRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RegisterResponse"];
+                };
+            };
+            /** @description The runner is already online. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retrieve_job_audio_api_runners_retrieve_job_audio_post: {
+        parameters: {
+            query?: {
+                /** @description The session token `register` answered with. */
+                session_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "audio/*": unknown;
+                    "video/*": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    retrieve_job_info_api_runners_retrieve_job_info_get: {
+        parameters: {
+            query?: {
+                /** @description The session token `register` answered with. */
+                session_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobInfoResponse"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    submit_job_result_api_runners_submit_job_result_post: {
+        parameters: {
+            query?: {
+                /** @description The session token `register` answered with. */
+                session_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubmitResultRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acknowledged"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    unregister_api_runners_unregister_post: {
+        parameters: {
+            query?: {
+                /** @description The session token `register` answered with. */
+                session_token?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acknowledged"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_terms_api_tos_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TermsList"];
+                };
+            };
+        };
+    };
+    get_me_api_users_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+        };
+    };
+    delete_me_api_users_me_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeleteAccount"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    update_me_api_users_me_patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProfileOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    accept_tos_api_users_me_accept_tos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcceptTerms"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_default_settings_api_users_me_default_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobSettings"];
+                };
+            };
+        };
+    };
+    put_default_settings_api_users_me_default_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["JobSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    change_password_api_users_me_password_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PasswordChanged"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_sessions_api_users_me_sessions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionList"];
+                };
+            };
+        };
+    };
+    revoke_session_api_users_me_sessions__session_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                session_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_tokens_api_users_me_tokens_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenList"];
+                };
+            };
+        };
+    };
+    create_token_api_users_me_tokens_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revoke_token_api_users_me_tokens__token_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

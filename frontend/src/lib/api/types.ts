@@ -1,91 +1,23 @@
-// Shapes of the server's answers the screens rely on.
-export interface Me {
-	id: number;
-	email: string;
-	display_name: string | null;
-	is_admin: boolean;
-	is_active?: boolean;
-	email_verified: boolean;
-	/** ToS documents the user still has to accept before submitting work. */
-	pending_tos?: TosDocument[];
-	created_at?: string;
-}
+// Shapes of the server's answers, taken from the generated OpenAPI schema.
+import type { components } from './schema';
 
-export interface TosDocument {
-	id: string;
-	name: string;
-	version: number;
-	text: string;
-	accepted?: boolean;
-}
+type Schemas = components['schemas'];
+export type Me = Schemas['UserOut'];
+export type TosDocument = Schemas['TermsOut'];
+export type Session = Schemas['SessionOut'];
+export type ApiToken = Schemas['TokenOut'];
+export type NewApiToken = Schemas['TokenCreated'];
+export type AdminUser = Schemas['AdminUserOut'];
+export type Job = Schemas['JobView'];
+export type JobStatus = Job['status'];
+export type JobPage = Schemas['JobPage'];
+export type BulkOutcome = Schemas['BulkOutcome'];
+export type Runner = Schemas['RunnerInfo'];
+export type RunnerList = Schemas['RunnerList'];
+export type Transcript = Schemas['Transcript'];
+export type Segment = Schemas['Segment'];
 
-export interface LoginAnswer {
-	token: string;
-	expires_at: string;
-}
-
-export interface Session {
-	id: number;
-	current: boolean;
-	created_at: string;
-	last_used_at: string | null;
-	expires_at: string | null;
-	user_agent?: string | null;
-	ip_address?: string | null;
-}
-
-export interface ApiToken {
-	id: number;
-	name: string;
-	is_admin?: boolean;
-	created_at: string;
-	last_used_at: string | null;
-	expires_at: string | null;
-}
-
-export interface NewApiToken extends ApiToken {
-	token: string;
-}
-
-export interface AdminUser {
-	id: number;
-	email: string;
-	display_name: string | null;
-	is_admin: boolean;
-	is_active: boolean;
-	email_verified: boolean;
-	created_at: string;
-}
-
-export interface Page<T> {
-	items: T[];
-	count?: number;
-	total?: number;
-	next_cursor?: string | null;
-}
-
-export type JobStatus = 'queued' | 'assigned' | 'running' | 'succeeded' | 'failed' | 'aborted';
-
-export interface Job {
-	id: number;
-	status: JobStatus;
-	stage: string | null;
-	progress: number;
-	file_name: string;
-	duration_seconds: number | null;
-	queue_position?: number | null;
-	waiting_reason?: string | null;
-	runner_id?: number | null;
-	runner_name?: string | null;
-	created_at: string;
-	started_at?: string | null;
-	finished_at: string | null;
-	error_message?: string | null;
-	abort_requested?: boolean;
-	audio_available?: boolean;
-	settings?: JobSettings;
-}
-
+/** The job settings as the form edits them (the server's JobSettings, every field present). */
 export interface JobSettings {
 	email_notification: boolean;
 	task: 'transcribe' | 'translate';
