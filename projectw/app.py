@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from projectw import __version__
-from projectw.api import about, admin_users, auth, health, tos, users
+from projectw.api import about, admin_runners, admin_users, auth, health, runners, tos, users
 from projectw.api.docs import install_docs
 from projectw.api.errors import install_error_handlers
 from projectw.api.frontend import install_frontend
@@ -47,6 +47,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(users.router)
     app.include_router(tos.router)
     app.include_router(admin_users.router)
+    app.include_router(runners.router)
+    app.include_router(admin_runners.router)
     install_docs(app)
     # Last: the web app answers only for addresses no router claims.
     install_frontend(app)

@@ -248,12 +248,98 @@ class TermsDocument(_Section):
 
 
 class RunnerSettings(_Section):
-    """The runner embedded in the server process."""
+    """The transcription runner: embedded in the server, or `projectw runner` on another machine."""
 
     embedded: bool = Field(
         True,
         description="Run a transcription runner inside the server process (the appliance). "
         "Turn off when remote runners do the work.",
+    )
+    engine: str = Field(
+        "dummy",
+        min_length=1,
+        description="Transcription engine: `dummy` (no real transcription: a fixed text spread "
+        "over the recording, for tests), `faster-whisper` or `whisperx`, or `module:factory` "
+        "for an engine of your own.",
+    )
+    name: str | None = Field(
+        None,
+        max_length=40,
+        description="Name the runner registers with, shown to admins. Defaults to `embedded` "
+        "inside the server and to the host name for `projectw runner`.",
+    )
+    priority: int = Field(
+        100,
+        gt=0,
+        description="Runners with a higher priority get work first (e.g. the faster machine).",
+    )
+    server_url: str | None = Field(
+        None,
+        description="`projectw runner` only: URL of the Project-W server to take work from "
+        "(also --url or PROJECTW_RUNNER_URL).",
+    )
+    token: SecretStr | None = Field(
+        None,
+        description="`projectw runner` only: the runner token an admin created "
+        "(also --token or PROJECTW_RUNNER_TOKEN).",
+    )
+    long_poll_seconds: float = Field(
+        25,
+        ge=0,
+        le=50,
+        description="How long an idle runner's heartbeat waits at the server for work; a new "
+        "job or an abort answers it at once. 0 polls every `heartbeat_seconds` like Project-W "
+        "0.6 runners.",
+    )
+    heartbeat_seconds: float = Field(
+        1,
+        gt=0,
+        le=30,
+        description="Seconds between heartbeats while a job runs (they carry its progress and "
+        "learn about aborts), and between polls when `long_poll_seconds` is 0.",
+    )
+    shutdown_grace_seconds: float = Field(
+        30,
+        ge=0,
+        description="On SIGTERM a runner takes no new work and lets its current job finish "
+        "for this long; then it stops the job and hands it back to the queue.",
+    )
+    dummy_seconds_per_audio_second: float = Field(
+        0.05,
+        ge=0,
+        description="Engine `dummy` only: working time per second of audio (0.05 = 20 times "
+        "faster than real time; 0 = instant).",
+    )
+
+
+class QueueSettings(_Section):
+    """How jobs are handed to runners and taken back from runners that vanish."""
+
+    lease_seconds: float = Field(
+        60,
+        ge=5,
+        le=3600,
+        description="A runner that sends no heartbeat for this long is offline; its job goes "
+        "back to the queue. Project-W 0.6 runners send one every 10 s and give up after 50 s.",
+    )
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        description="Times a job may lose its runner (crash, kill, network gone) before it "
+        "fails instead of being queued again.",
+    )
+    reaper_interval_seconds: float = Field(
+        5,
+        gt=0,
+        le=600,
+        description="Seconds between two checks for expired leases and runners gone offline.",
+    )
+    watch_interval_seconds: float = Field(
+        0.05,
+        gt=0,
+        le=5,
+        description="While runners wait for work, how often the server looks for new or "
+        "aborted jobs (the time from upload to a waiting runner getting the job).",
     )
 
 
@@ -371,6 +457,9 @@ class Settings(_Section):
     )
     runner: RunnerSettings = Field(
         default_factory=RunnerSettings, description="The embedded runner."
+    )
+    queue: QueueSettings = Field(
+        default_factory=QueueSettings, description="Job queue: leases, retries, long polls."
     )
     jobs: JobsSettings = Field(
         default_factory=JobsSettings, description="Uploads, job defaults and retention."

@@ -21,6 +21,7 @@ from projectw.config import Settings
 from projectw.db import migrate
 from projectw.db.engine import Database
 from projectw.errors import StartupError
+from projectw.jobs.queue.service import QueueService
 from projectw.keys import load_or_create_secret
 from projectw.mail import Mailer
 from projectw.state import StateBackend, open_state
@@ -74,6 +75,10 @@ class Runtime:
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
     _mail: Mailer | None = None
+    queue: QueueService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.queue = QueueService(self)
 
     @classmethod
     async def start(cls, settings: Settings) -> Runtime:
@@ -97,6 +102,7 @@ class Runtime:
         )
         runtime = cls(settings, db, state, secret, migrate.head_revision())
         runtime.start_account_work()
+        runtime.queue.start()
         return runtime
 
     @property

@@ -15,6 +15,7 @@ import uvicorn
 from projectw.app import create_app
 from projectw.config import Settings
 from projectw.errors import StartupError
+from projectw.jobs.queue.embedded import loopback_url, start_embedded_runner
 from projectw.runtime import Runtime
 
 
@@ -80,6 +81,10 @@ async def serve(
             timeout_graceful_shutdown=max(1, int(settings.shutdown_timeout)),
         )
         server = _Server(config, on_exit=runtime.stopping.set)
+        if settings.runner.embedded:
+            start_embedded_runner(
+                runtime, loopback_url(settings.host, port), lambda: bool(server.started)
+            )
 
         async def announce_when_started() -> None:
             while not server.started:

@@ -32,6 +32,8 @@ class Job(Base):
         Index("ix_jobs_user_created", "user_id", "created_at", "id"),
         Index("ix_jobs_user_name", "user_id", "file_name", "id"),
         Index("ix_jobs_queue", "status", "user_id", "priority", "created_at"),
+        # Round-robin fairness asks "when did this user last get a runner?" per queued user.
+        Index("ix_jobs_user_assigned", "user_id", "assigned_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

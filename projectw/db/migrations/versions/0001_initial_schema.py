@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:17:41.996564
+Create Date: 2026-11-28 12:18:59.906029
 """
 
 from __future__ import annotations
@@ -163,9 +163,12 @@ def upgrade() -> None:
         sa.Column("created_at", projectw.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("revoked_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("embedded_host", sa.String(length=255), nullable=True),
         sa.Column("session_token_hash", sa.String(length=64), nullable=True),
+        sa.Column("session_started_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("online_until", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_heartbeat_at", projectw.db.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("accepting_jobs", sa.Boolean(), nullable=False),
         sa.Column("registered_name", sa.String(length=40), nullable=True),
         sa.Column("version", sa.String(length=100), nullable=True),
         sa.Column("git_hash", sa.String(length=40), nullable=True),
@@ -181,6 +184,7 @@ def upgrade() -> None:
             ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runners")),
+        sa.UniqueConstraint("embedded_host", name=op.f("uq_runners_embedded_host")),
         sa.UniqueConstraint("session_token_hash", name=op.f("uq_runners_session_token_hash")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_runners_token_hash")),
     )
@@ -255,6 +259,7 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_jobs_transcript_blob_id"), ["transcript_blob_id"], unique=False
         )
+        batch_op.create_index("ix_jobs_user_assigned", ["user_id", "assigned_at"], unique=False)
         batch_op.create_index("ix_jobs_user_created", ["user_id", "created_at", "id"], unique=False)
         batch_op.create_index("ix_jobs_user_name", ["user_id", "file_name", "id"], unique=False)
 
@@ -266,6 +271,7 @@ def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_user_name")
         batch_op.drop_index("ix_jobs_user_created")
+        batch_op.drop_index("ix_jobs_user_assigned")
         batch_op.drop_index(batch_op.f("ix_jobs_transcript_blob_id"))
         batch_op.drop_index(batch_op.f("ix_jobs_runner_id"))
         batch_op.drop_index("ix_jobs_queue")

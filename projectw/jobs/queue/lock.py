@@ -1,0 +1,32 @@
+"""The queue transaction: one scheduler at a time, on SQLite and on PostgreSQL.
+
+Every change to who runs what (assigning, releasing, reaping, registering) happens inside
+``queue_transaction``. On SQLite the write session starts with ``BEGIN IMMEDIATE``, so there
+is one writer. On PostgreSQL a transaction-scoped advisory lock serialises schedulers across
+all server instances, and the rows they pick are still locked ``FOR UPDATE SKIP LOCKED`` so
+that other writers (a user aborting a job) never wait on a scheduler for long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from projectw.db.engine import Database
+
+# Any fixed number distinct from the migration lock.
+_PG_QUEUE_LOCK = 0x70775155
+
+
+@asynccontextmanager
+async def queue_transaction(db: Database) -> AsyncIterator[AsyncSession]:
+    """A committed-on-success transaction holding the queue lock."""
+    async with db.write_session() as session, session.begin():
+        if not db.is_sqlite:
+            await session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_QUEUE_LOCK}
+            )
+        yield session

@@ -1,0 +1,187 @@
+"""A runner's work on its job: the job's settings, its recording, and the result.
+
+Fetching the recording marks the job running. A result finishes the job: its transcript is
+stored as the canonical JSON (Project-W 0.6 runners send five rendered formats; their WhisperX
+JSON is converted and the rest dropped, since every format is rendered from the canonical one).
+A job whose abort was requested ends as aborted whatever the runner reports.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from projectw.db.base import utcnow
+from projectw.db.models import Job
+from projectw.errors import Conflict, InvalidInput
+from projectw.jobs.blobstore import BlobStore, mark_complete
+from projectw.jobs.media import media_type_for
+from projectw.jobs.queue.assign import assign_jobs
+from projectw.jobs.queue.changes import QueueChanges
+from projectw.jobs.queue.leases import ABORTED_MESSAGE, active_job, finish
+from projectw.jobs.queue.lock import queue_transaction
+from projectw.jobs.queue.sessions import runner_by_session
+from projectw.protocol import JobInfoResponse, SubmitResultRequest
+from projectw.transcripts.model import Transcript
+from projectw.transcripts.whisperx_json import from_whisperx
+
+if TYPE_CHECKING:
+    from projectw.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+AUDIO_GONE = "The recording was deleted before it could be transcribed."
+
+
+class NoJobAssigned(Conflict):
+    """The runner holds no job (or not the one it reports on)."""
+
+    code = "no_job_assigned"
+
+
+def _no_job() -> NoJobAssigned:
+    return NoJobAssigned("No job is assigned to this runner.")
+
+
+async def job_info(
+    runtime: Runtime, token: str | None, session_token: str | None
+) -> JobInfoResponse:
+    """The id and full settings of the runner's job."""
+    async with runtime.db.session() as session:
+        runner = await runner_by_session(session, token, session_token)
+        job = await active_job(session, runner.id)
+        if job is None:
+            raise _no_job()
+        return JobInfoResponse(id=job.id, settings=job.settings)
+
+
+@dataclass(frozen=True)
+class AudioStream:
+    job_id: int
+    media_type: str
+    size: int
+    chunks: AsyncIterator[bytes]
+
+
+def _media_type(job: Job) -> str:
+    for candidate in (job.content_type, media_type_for(job.container or "", job.file_name)):
+        if candidate and candidate.split("/")[0] in ("audio", "video"):
+            return candidate
+    # Project-W 0.6 runners refuse anything not audio/* or video/*, and an upload is only
+    # accepted when it has an audio stream.
+    return "audio/octet-stream"
+
+
+async def open_audio(runtime: Runtime, token: str | None, session_token: str | None) -> AudioStream:
+    """Mark the runner's job running and stream its recording."""
+    changes = QueueChanges()
+    now = utcnow()
+    async with queue_transaction(runtime.db) as session:
+        runner = await runner_by_session(session, token, session_token)
+        job = await active_job(session, runner.id)
+        if job is None:
+            raise _no_job()
+        blob_id = job.audio_blob_id
+        if blob_id is None:
+            await finish(
+                session,
+                job,
+                "failed",
+                now,
+                changes,
+                error_code="audio_unavailable",
+                error_message=AUDIO_GONE,
+            )
+        elif job.status == "assigned":
+            job.status = "running"
+            job.started_at = now
+            await changes.job_updated(session, job, status="running", started_at=now)
+        job_id, media_type = job.id, _media_type(job)
+    await changes.publish(runtime)
+    if blob_id is None:
+        raise Conflict(AUDIO_GONE, code="audio_unavailable")
+    store = BlobStore(runtime.db, runtime.secret)
+    blob = await store.describe(blob_id)
+    return AudioStream(job_id, media_type, blob.size, store.read(blob_id))
+
+
+def _transcript_of(request: SubmitResultRequest) -> tuple[Transcript | None, str | None]:
+    """The canonical transcript of a result, or why it could not be read."""
+    if request.result is not None:
+        return request.result, None
+    if request.transcript is not None:
+        try:
+            return from_whisperx(request.transcript.as_json), None
+        except InvalidInput as exc:
+            return None, exc.detail
+    return None, None
+
+
+async def submit_result(
+    runtime: Runtime, token: str | None, session_token: str | None, request: SubmitResultRequest
+) -> str:
+    """Finish the runner's job with its result; returns a sentence for the runner."""
+    async with runtime.db.session() as session:
+        runner = await runner_by_session(session, token, session_token)
+        job = await active_job(session, runner.id)
+        if job is None or (request.job_id is not None and request.job_id != job.id):
+            raise _no_job()
+        duration = job.duration_seconds
+    transcript, unreadable = (
+        (None, None) if request.error_msg is not None else _transcript_of(request)
+    )
+    store = BlobStore(runtime.db, runtime.secret)
+    blob_id: int | None = None
+    if transcript is not None:
+        if transcript.duration is None and duration is not None:
+            transcript = transcript.model_copy(update={"duration": duration})
+        # Written before the queue lock is taken: storing a long transcript takes a while.
+        blob_id = await store.write_bytes(transcript.model_dump_json().encode(), "transcript")
+    stored = False
+    changes = QueueChanges()
+    now = utcnow()
+    try:
+        async with queue_transaction(runtime.db) as session:
+            runner = await runner_by_session(session, token, session_token)
+            job = await active_job(session, runner.id)
+            if job is None or (request.job_id is not None and request.job_id != job.id):
+                raise _no_job()
+            if job.abort_requested:
+                await finish(
+                    session,
+                    job,
+                    "aborted",
+                    now,
+                    changes,
+                    error_code="aborted",
+                    error_message=ABORTED_MESSAGE,
+                )
+                outcome = "aborted"
+            elif blob_id is None:
+                message = request.error_msg or (
+                    f"The runner returned a transcript that could not be read: {unreadable}"
+                )
+                code = request.error_code or ("bad_result" if unreadable else "runner_error")
+                await finish(
+                    session, job, "failed", now, changes, error_code=code, error_message=message
+                )
+                runner.jobs_failed += 1
+                outcome = "failed"
+            else:
+                job.transcript_blob_id = blob_id
+                await mark_complete(session, blob_id)
+                stored = True
+                await finish(session, job, "succeeded", now, changes)
+                runner.jobs_succeeded += 1
+                outcome = "succeeded"
+            if runner.accepting_jobs:
+                await assign_jobs(session, now, runtime.queue.lease, changes)
+            job_id = job.id
+    finally:
+        if blob_id is not None and not stored:
+            await store.discard(blob_id)
+    await changes.publish(runtime)
+    log.info("job finished", extra={"job_id": job_id, "status": outcome, "runner_id": runner.id})
+    return f"Job {job_id} {outcome}."
