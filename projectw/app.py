@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from projectw import __version__
 from projectw.api import about, admin_runners, admin_users, auth, health, runners, tos, users
+from projectw.api import events as event_api
+from projectw.api import jobs as job_api
 from projectw.api.docs import install_docs
 from projectw.api.errors import install_error_handlers
 from projectw.api.frontend import install_frontend
@@ -47,6 +49,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(users.router)
     app.include_router(tos.router)
     app.include_router(admin_users.router)
+    app.include_router(job_api.router)
+    app.include_router(job_api.settings_router)
+    app.include_router(event_api.router)
     app.include_router(runners.router)
     app.include_router(admin_runners.router)
     install_docs(app)

@@ -22,6 +22,7 @@ from projectw.db import migrate
 from projectw.db.engine import Database
 from projectw.errors import StartupError
 from projectw.jobs.queue.service import QueueService
+from projectw.jobs.retention import start_retention
 from projectw.keys import load_or_create_secret
 from projectw.mail import Mailer
 from projectw.state import StateBackend, open_state
@@ -102,6 +103,7 @@ class Runtime:
         )
         runtime = cls(settings, db, state, secret, migrate.head_revision())
         runtime.start_account_work()
+        start_retention(runtime)
         runtime.queue.start()
         return runtime
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from sqlalchemy import delete, exists, insert, or_, select
+from sqlalchemy import delete, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Exists
 
@@ -118,10 +118,9 @@ class BlobStore:
         try:
             size, count = await self._write_chunks(blob, read)
             async with self.db.session() as session, session.begin():
-                stored = await session.get(Blob, blob.id)
-                assert stored is not None
-                stored.size = size
-                stored.chunk_count = count
+                await session.execute(
+                    update(Blob).where(Blob.id == blob.id).values(size=size, chunk_count=count)
+                )
         except BaseException:
             await asyncio.shield(self.discard(blob.id))
             raise
@@ -234,7 +233,7 @@ async def release(session: AsyncSession, blob_id: int | None) -> bool:
 async def delete_abandoned(db: Database, older_than: timedelta) -> int:
     """Delete incomplete blobs older than ``older_than`` (writers that died mid-way)."""
     cutoff = utcnow() - older_than
-    async with db.session() as session, session.begin():
+    async with db.write_session() as session, session.begin():
         ids = list(
             await session.scalars(
                 select(Blob.id).where(Blob.complete.is_(False), Blob.created_at < cutoff)

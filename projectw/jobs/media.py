@@ -113,3 +113,35 @@ def probe_media(path: Path, max_duration_seconds: float) -> MediaInfo:
             sample_rate=context.sample_rate or 0,
             duration_seconds=end,
         )
+
+
+_MEDIA_TYPES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "flac": "audio/flac",
+    "aac": "audio/aac",
+    "mp4": "audio/mp4",
+    "matroska": "video/x-matroska",
+}
+_SUFFIX_MEDIA_TYPES = {
+    ".mp4": "video/mp4",
+    ".m4v": "video/mp4",
+    ".mov": "video/quicktime",
+    ".webm": "video/webm",
+    ".weba": "audio/webm",
+    ".mka": "audio/x-matroska",
+    ".opus": "audio/ogg",
+}
+
+
+def media_type_for(container: str, file_name: str) -> str:
+    """The Content-Type to serve a recording with, decided by its container.
+
+    The file name only refines a container shared by several kinds (MP4 audio or video,
+    Matroska or WebM); it never makes a file something it is not.
+    """
+    suffix = Path(file_name).suffix.lower()
+    if container in ("mp4", "matroska", "ogg") and suffix in _SUFFIX_MEDIA_TYPES:
+        return _SUFFIX_MEDIA_TYPES[suffix]
+    return _MEDIA_TYPES.get(container, "application/octet-stream")

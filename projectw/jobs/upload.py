@@ -76,7 +76,7 @@ class _Part:
     name: str | None = None
     file_name: str | None = None
     content_type: str | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, bytes] = field(default_factory=dict)
 
 
 class _FormReader:
@@ -118,13 +118,14 @@ class _FormReader:
 
     def _header_end(self) -> None:
         name = self._header_field.decode("latin-1").strip().lower()
-        self._part.headers[name] = self._header_value.decode("utf-8", "replace")
+        # Kept as bytes: browsers send UTF-8 file names raw in the header (RFC 7578).
+        self._part.headers[name] = bytes(self._header_value)
         self._header_field.clear()
         self._header_value.clear()
 
     def _headers_finished(self) -> None:
         _disposition, options = parse_options_header(
-            self._part.headers.get("content-disposition", "")
+            self._part.headers.get("content-disposition", b"")
         )
         name = options.get(b"name", b"").decode("utf-8", "replace")
         file_name = options.get(b"filename")
@@ -134,7 +135,8 @@ class _FormReader:
             self.file_name = clean_file_name(
                 file_name.decode("utf-8", "replace") if file_name else ""
             )
-            self.file_type = self._part.headers.get("content-type")
+            declared = self._part.headers.get("content-type")
+            self.file_type = declared.decode("latin-1") if declared is not None else None
             self._in_file = True
         else:
             self._target = self.fields.setdefault(name, bytearray())
