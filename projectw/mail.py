@@ -158,7 +158,7 @@ class Mailer:
             error = f"{exc.code} {exc.message}"
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             error = str(exc) or type(exc).__name__
-        async with self._db.session() as session:
+        async with self._db.write_session() as session:
             current = await session.get(OutboxMail, row.id)
             if current is None:
                 return 0

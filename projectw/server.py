@@ -13,6 +13,7 @@ from collections.abc import Callable, Generator
 import uvicorn
 
 from projectw.app import create_app
+from projectw.auth.setup import setup_link_if_needed
 from projectw.config import Settings
 from projectw.errors import StartupError
 from projectw.jobs.queue.embedded import loopback_url, start_embedded_runner
@@ -62,8 +63,13 @@ async def serve(
     settings: Settings,
     announce: Callable[[str], None],
     open_browser: bool = False,
+    announce_setup: Callable[[str], None] | None = None,
 ) -> None:
-    """Start the runtime, then serve HTTP until a signal asks us to stop."""
+    """Start the runtime, then serve HTTP until a signal asks us to stop.
+
+    With no accounts yet, a one-time setup link is passed to ``announce_setup`` (and opened
+    instead of the start page with ``open_browser``).
+    """
     sock = bind_socket(settings.host, settings.port)
     port = sock.getsockname()[1]
     settings = settings.model_copy(update={"port": port})
@@ -93,6 +99,11 @@ async def serve(
                 await asyncio.sleep(0.02)
             url = settings.base_url(port) + "/"
             announce(url)
+            setup_url = await setup_link_if_needed(runtime.db, settings, settings.base_url(port))
+            if setup_url is not None:
+                if announce_setup is not None:
+                    announce_setup(setup_url)
+                url = setup_url
             if open_browser:
                 await asyncio.to_thread(webbrowser.open, url)
 

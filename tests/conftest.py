@@ -180,7 +180,7 @@ async def create_account(
     created, _ = await service.create_user(
         email, password=password, display_name=display_name, is_admin=admin, from_cli=True
     )
-    async with runtime.db.session() as session:
+    async with runtime.db.write_session() as session:
         user = await session.get(User, created.id)
         assert user is not None
         if not verified:

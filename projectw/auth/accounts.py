@@ -206,7 +206,7 @@ class AccountService:
             if self.passwords.needs_rehash(user.password_hash)
             else None
         )
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             user = await self._load(session, user.id)
             if new_hash is not None:
                 user.password_hash = new_hash
@@ -345,7 +345,7 @@ class AccountService:
         await self._check_password(auth.user, current)
         password_hash = await self.passwords.hash(new)
         keep = auth.token_id if auth.kind == "session" else None
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             user = await self._load(session, auth.user.id)
             user.password_hash = password_hash
             revoked = await revoke_tokens(session, user.id, kinds=("session",), keep_id=keep)
@@ -355,7 +355,7 @@ class AccountService:
     # --- profile, terms, deletion ----------------------------------------------------------
 
     async def update_profile(self, user: User, *, display_name: str | None) -> User:
-        async with self.db.session() as session:
+        async with self.db.write_session() as session:
             current = await self._load(session, user.id)
             current.display_name = display_name
             await session.commit()

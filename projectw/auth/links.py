@@ -51,13 +51,15 @@ async def issue_link(
             )
         )
     token = new_token()
+    now = utcnow()
     session.add(
         LinkToken(
             purpose=purpose,
             token_hash=hash_token(token),
             user_id=user_id,
             email=email,
-            expires_at=utcnow() + lifetime,
+            created_at=now,
+            expires_at=now + lifetime,
         )
     )
     return token

@@ -26,7 +26,7 @@ def _with_link(subject: str, intro: str, action: str, url: str, outro: str) -> M
 
 
 def _hours(hours: float) -> str:
-    if hours < 1:
+    if hours < 2:
         return f"{round(hours * 60)} minutes"
     if hours >= 48 and hours % 24 == 0:
         return f"{int(hours // 24)} days"

@@ -150,13 +150,15 @@ async def authenticate(db: Database, settings: AuthSettings, token: str) -> Auth
         refreshed = (
             credential.last_used_at is None or now - credential.last_used_at > TOUCH_INTERVAL
         )
-        if refreshed:
-            values: dict[str, object] = {"last_used_at": now}
-            if credential.kind == "session" and credential.max_expires_at is not None:
-                expires_at = min(
-                    now + timedelta(hours=settings.session_idle_hours), credential.max_expires_at
-                )
-                values["expires_at"] = expires_at
+    if refreshed:
+        values: dict[str, object] = {"last_used_at": now}
+        if credential.kind == "session" and credential.max_expires_at is not None:
+            expires_at = min(
+                now + timedelta(hours=settings.session_idle_hours), credential.max_expires_at
+            )
+            values["expires_at"] = expires_at
+        # A transaction of its own that starts with the write (SQLite takes the lock at once).
+        async with db.session() as session:
             await session.execute(
                 update(AuthToken).where(AuthToken.id == credential.id).values(**values)
             )

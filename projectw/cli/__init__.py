@@ -34,12 +34,13 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from projectw.cli import db, info, runner, serve
+    from projectw.cli import admin, db, info, runner, serve
 
     cli.add_command(serve.serve)
     cli.add_command(info.paths)
     cli.add_command(info.config)
     cli.add_command(db.db)
+    cli.add_command(admin.admin)
     cli.add_command(runner.runner)
 
 

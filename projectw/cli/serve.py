@@ -36,4 +36,15 @@ def serve(
     def announce(url: str) -> None:
         click.echo(f"Project-W is running at {url}", err=False)
 
-    asyncio.run(run_server(loaded.settings, announce, open_browser=open_browser))
+    def announce_setup(url: str) -> None:
+        hours = loaded.settings.auth.setup_link_hours
+        click.echo(
+            "No accounts yet. Create the first admin account with this link "
+            f"(works once, for {hours:g} hours):\n  {url}"
+        )
+
+    asyncio.run(
+        run_server(
+            loaded.settings, announce, open_browser=open_browser, announce_setup=announce_setup
+        )
+    )
