@@ -1,0 +1,1 @@
+import"./BgQ1Hfu-.js";

@@ -1,1 +1,0 @@
-import"./CWqWLJN_.js";

@@ -1,0 +1,1 @@
+import{mt as e}from"./BgQ1Hfu-.js";e();

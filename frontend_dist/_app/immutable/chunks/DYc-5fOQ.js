@@ -1,1 +1,0 @@
-import{dt as e}from"./CWqWLJN_.js";e();

@@ -1,1 +1,0 @@
-export{i as load_css,n as start}from"../chunks/B2uw_3S5.js";

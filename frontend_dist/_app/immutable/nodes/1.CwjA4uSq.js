@@ -1,1 +1,0 @@
-import"../chunks/xihTtKlq.js";import{$ as e,K as t,M as n,P as r,Q as i,Z as a,ct as o,j as s,st as c}from"../chunks/CWqWLJN_.js";import{t as l}from"../chunks/Dgr4Fkux.js";var u=r(`<h1> </h1> <p> </p>`,1);function d(r,d){o(d,!0);var f=u(),p=a(f),m=i(p,!0),h=e(p,2),g=i(h,!0);t(()=>{s(m,l.status),s(g,l.error?.message)}),n(r,f),c()}export{d as component};
