@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from projectw.errors import InvalidInput
-from projectw.transcripts.render import FORMATS, RenderOptions, render
+from projectw.transcripts.render import FORMATS, Format, RenderOptions, render
 
 from .builders import segment, transcript
 
@@ -56,21 +56,21 @@ def test_invalid_options_are_refused_with_one_sentence(
 
 def test_an_unknown_format_is_refused_naming_the_choices() -> None:
     with pytest.raises(InvalidInput) as caught:
-        render(transcript(), "docx")  # type: ignore[arg-type]
+        render(transcript(), "docx")
     assert caught.value.detail == (
         "Unknown transcript format 'docx'; choose one of txt, srt, vtt, tsv, json."
     )
 
 
 @pytest.mark.parametrize("fmt", ["txt", "tsv", "json"])
-def test_subtitle_layout_options_leave_other_formats_unchanged(fmt: str) -> None:
+def test_subtitle_layout_options_leave_other_formats_unchanged(fmt: Format) -> None:
     # A job's subtitle settings must never stop or alter a plain-text download.
     t = transcript(segment(0, 2, "One two three four five six.", "One@0-0.2 two@0.3-0.5"))
     layout = RenderOptions(max_line_width=5, max_line_count=1, highlight_words=True)
-    assert render(t, fmt, layout) == render(t, fmt)  # type: ignore[arg-type]
+    assert render(t, fmt, layout) == render(t, fmt)
 
 
 def test_options_none_means_defaults() -> None:
     t = transcript(segment(0, 1, "Hi.", speaker="SPEAKER_01"))
     for fmt in FORMATS:
-        assert render(t, fmt, None) == render(t, fmt, RenderOptions())  # type: ignore[arg-type]
+        assert render(t, fmt, None) == render(t, fmt, RenderOptions())
