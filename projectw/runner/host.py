@@ -38,7 +38,7 @@ from projectw.transcripts.model import Transcript
 log = logging.getLogger(__name__)
 
 ABORT_GRACE_SECONDS = 1.5
-# Progress messages sent per second at most (stage changes always go through).
+# Seconds between two progress messages (stage changes and 100 % always go through).
 _PROGRESS_INTERVAL = 0.2
 _EXIT_WAIT_SECONDS = 5.0
 
@@ -121,7 +121,7 @@ def _run_job(
     def progress(stage: str, percent: float) -> None:
         nonlocal last_at, last_stage
         now = time.monotonic()
-        if stage != last_stage or now - last_at >= _PROGRESS_INTERVAL:
+        if stage != last_stage or percent >= 100 or now - last_at >= _PROGRESS_INTERVAL:
             last_at, last_stage = now, stage
             send(("progress", job_id, stage, max(0.0, min(100.0, float(percent)))))
 

@@ -137,7 +137,9 @@ async def expire_runner(runtime: Runtime, runner_id: int) -> None:
     """Make a runner's lease (and its job's) run out, as if it had stopped heartbeating."""
     past = utcnow() - timedelta(seconds=1)
     async with runtime.db.session() as session, session.begin():
-        await session.execute(update(Runner).where(Runner.id == runner_id).values(online_until=past))
+        await session.execute(
+            update(Runner).where(Runner.id == runner_id).values(online_until=past)
+        )
         await session.execute(
             update(Job).where(Job.runner_id == runner_id).values(lease_expires_at=past)
         )

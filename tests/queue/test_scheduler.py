@@ -23,7 +23,9 @@ async def test_users_take_turns_then_priority_then_oldest(runtime: Runtime) -> N
     start = utcnow() - timedelta(minutes=10)
     a = [await add_job(runtime, alice, created_at=start + timedelta(seconds=i)) for i in range(4)]
     urgent = await add_job(runtime, alice, priority=5, created_at=start + timedelta(seconds=10))
-    b = [await add_job(runtime, bob, created_at=start + timedelta(seconds=20 + i)) for i in range(2)]
+    b = [
+        await add_job(runtime, bob, created_at=start + timedelta(seconds=20 + i)) for i in range(2)
+    ]
     runner = await add_runner(runtime)
     done = [await run_next(runner) for _ in range(7)]
     # Alice's oldest queued work came first; then the users alternate; within Alice's jobs
@@ -36,7 +38,9 @@ async def test_queue_position_follows_the_same_order(runtime: Runtime) -> None:
     alice, bob = await make_user(runtime), await make_user(runtime)
     start = utcnow() - timedelta(minutes=10)
     a = [await add_job(runtime, alice, created_at=start + timedelta(seconds=i)) for i in range(3)]
-    b = [await add_job(runtime, bob, created_at=start + timedelta(seconds=10 + i)) for i in range(2)]
+    b = [
+        await add_job(runtime, bob, created_at=start + timedelta(seconds=10 + i)) for i in range(2)
+    ]
     async with runtime.db.session() as session:
         positions = {
             job_id: await queue_position(session, await session.get_one(Job, job_id))
@@ -125,7 +129,9 @@ async def test_concurrent_claims_give_each_job_to_one_runner(runtime: Runtime) -
     assert sorted(claimed) == sorted(jobs)
     async with runtime.db.session() as session:
         per_runner = await session.execute(
-            select(Job.runner_id, func.count()).where(Job.status == "assigned").group_by(Job.runner_id)
+            select(Job.runner_id, func.count())
+            .where(Job.status == "assigned")
+            .group_by(Job.runner_id)
         )
         assert all(count == 1 for _runner, count in per_runner)
     # Asking again changes nothing: a runner keeps its job, nobody gets a second one.

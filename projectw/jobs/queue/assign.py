@@ -136,7 +136,8 @@ async def assign_jobs(
             session,
             job,
             status="assigned",
-            runner={"id": runner.id, "name": runner_label(runner)},
+            runner_id=runner.id,
+            runner_name=runner_label(runner),
             assigned_at=now,
             waiting_reason=None,
         )

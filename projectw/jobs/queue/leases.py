@@ -68,11 +68,11 @@ async def finish(
     fields: dict[str, Any] = {"status": status, "finished_at": now, "stage": None}
     if status == "succeeded":
         job.progress = 100.0
-        fields["progress"] = 100.0
+        fields.update(progress=100.0, transcript_available=job.transcript_blob_id is not None)
     if error_code is not None or error_message is not None:
         job.error_code = error_code
         job.error_message = error_message
-        fields["error"] = {"code": error_code, "message": error_message}
+        fields.update(error_code=error_code, error_message=error_message)
     await changes.job_updated(session, job, **fields)
 
 
@@ -89,7 +89,8 @@ async def requeue(session: AsyncSession, job: Job, changes: QueueChanges) -> Non
         session,
         job,
         status="queued",
-        runner=None,
+        runner_id=None,
+        runner_name=None,
         assigned_at=None,
         started_at=None,
         stage=None,

@@ -56,7 +56,7 @@ class QueueService:
         settings = self.runtime.settings.queue
         self.runtime.spawn("queue-wake-listener", self._listen)
         self.runtime.spawn("queue-watcher", self._watch)
-        self.runtime.every("queue-reaper", settings.reaper_interval_seconds, self._reap)
+        self.runtime.every("queue-reaper", settings.reaper_interval_seconds, self.reap_when_settled)
 
     async def wait(self, runner_id: int, job_id: int | None, timeout: float) -> None:
         """Wait until something concerns this runner, the timeout passes or shutdown begins."""
@@ -163,9 +163,14 @@ class QueueService:
             await assign_jobs(session, utcnow(), self.lease, changes)
         await changes.publish(self.runtime)
 
-    async def _reap(self) -> None:
-        # After a restart, give runners one lease to reconnect before calling them lost: their
-        # sessions are kept in the database, but they could not renew them while we were down.
+    async def reap_when_settled(self) -> bool:
+        """Run the reaper, unless this instance started less than one lease ago.
+
+        After a restart runners get one lease to reconnect before they are called lost: their
+        sessions are kept in the database, but they could not renew them while we were down.
+        Returns whether the reaper ran.
+        """
         if time.monotonic() - self._started < self.runtime.settings.queue.lease_seconds:
-            return
+            return False
         await reap(self.runtime)
+        return True
