@@ -56,7 +56,7 @@ class QueueService:
         settings = self.runtime.settings.queue
         self.runtime.spawn("queue-wake-listener", self._listen)
         self.runtime.spawn("queue-watcher", self._watch)
-        self.runtime.every("queue-reaper", settings.reaper_interval_seconds, self.reap_when_settled)
+        self.runtime.every("queue-reaper", settings.reaper_interval_seconds, self._reap)
 
     async def wait(self, runner_id: int, job_id: int | None, timeout: float) -> None:
         """Wait until something concerns this runner, the timeout passes or shutdown begins."""
@@ -174,3 +174,6 @@ class QueueService:
             return False
         await reap(self.runtime)
         return True
+
+    async def _reap(self) -> None:
+        await self.reap_when_settled()
