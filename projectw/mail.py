@@ -153,8 +153,12 @@ class Mailer:
         error: str | None = None
         try:
             await self._send(row)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            # The server refuses the address itself: retrying cannot help. Anything else
+            # (login, TLS, a server that is down) may be fixed by the time of the next attempt.
+            permanent = all(refusal.code >= 500 for refusal in exc.recipients)
+            error = "; ".join(f"{r.code} {r.message}" for r in exc.recipients)
         except aiosmtplib.SMTPResponseException as exc:
-            permanent = exc.code >= 500
             error = f"{exc.code} {exc.message}"
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             error = str(exc) or type(exc).__name__
