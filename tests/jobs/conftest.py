@@ -124,7 +124,7 @@ async def upload(
         )
 
 
-async def _signed_up(app: FastAPI, display_name: str) -> Account:
+async def signed_up_account(app: FastAPI, display_name: str = "Ada") -> Account:
     # The shared account fixture reads and then writes in one deferred SQLite transaction,
     # which SQLite refuses at once ("database is locked") when a background task of the
     # starting server commits in between; a fresh attempt is then correct.
@@ -138,9 +138,9 @@ async def _signed_up(app: FastAPI, display_name: str) -> Account:
 
 @pytest.fixture
 async def user_account(app: FastAPI) -> Account:
-    return await _signed_up(app, "Ada")
+    return await signed_up_account(app, "Ada")
 
 
 @pytest.fixture
 async def other_user_account(app: FastAPI) -> Account:
-    return await _signed_up(app, "Bob")
+    return await signed_up_account(app, "Bob")
