@@ -119,3 +119,23 @@ def test_srt_converted_by_ffmpeg_to_webvtt_keeps_times_and_text(tmp_path: Path) 
     ours = write(tmp_path, "vtt", render(MIXED, "vtt"))
     assert read_cues(converted) == read_cues(ours)
     assert decoded_texts(converted) == decoded_texts(ours)
+
+
+@pytest.mark.parametrize("fmt", ["srt", "vtt"])
+def test_a_long_untimed_segment_is_cut_into_contiguous_cues(tmp_path: Path, fmt: Format) -> None:
+    words = [f"word{n}" for n in range(400)]
+    t = transcript(segment(3600.0, 3780.0, " ".join(words), speaker="SPEAKER_00"))
+    options = RenderOptions(max_line_width=42, max_line_count=2)
+    cues = read_cues(write(tmp_path, fmt, render(t, fmt, options)))
+    assert len(cues) > 20
+    assert cues[0].start == 3_600_000
+    assert cues[-1].end == 3_780_000
+    assert all(before.end == after.start for before, after in zip(cues, cues[1:], strict=False))
+    shown = []
+    for cue in cues:
+        lines = cue.payload.split("\n")
+        assert lines[0].startswith("[SPEAKER_00]: ")
+        assert len(lines) <= 2
+        assert all(len(line) <= 42 for line in lines)
+        shown += cue.payload.removeprefix("[SPEAKER_00]: ").split()
+    assert shown == words
