@@ -27,6 +27,7 @@ def one_line(text: str) -> str:
 
 
 def word_separator(language: str | None) -> str:
+    """What stands between two words of ``language``: a space, or nothing."""
     return " " if uses_spaces(language) else ""
 
 
