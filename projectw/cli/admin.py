@@ -23,7 +23,7 @@ T = TypeVar("T")
 
 @click.group()
 def admin() -> None:
-    """Manage accounts: create users, reset passwords, list users."""
+    """Manage accounts and runners: create users, reset passwords, list users, runner tokens."""
 
 
 @asynccontextmanager
@@ -166,3 +166,26 @@ def list_users(config_file: Path | None, data_dir: Path | None) -> None:
 
 def _yes(value: bool) -> str:
     return "yes" if value else "no"
+
+
+@admin.command("create-runner-token")
+@click.option(
+    "--name", required=True, help="A name to recognise the runner by (at most 40 characters)."
+)
+@settings_options
+def create_runner_token(name: str, config_file: Path | None, data_dir: Path | None) -> None:
+    """Create a token for `projectw runner --token` (or a Project-W 0.6 runner)."""
+    from projectw.jobs.queue.registry import create_runner
+
+    if not 1 <= len(name.strip()) <= 40:
+        raise click.BadParameter("give 1 to 40 characters", param_hint="--name")
+    settings = load(config_file, data_dir).settings
+
+    async def create() -> tuple[int, str]:
+        async with _database(settings) as database:
+            runner, token = await create_runner(database, name.strip())
+            return runner.id, token
+
+    runner_id, token = asyncio.run(create())
+    click.echo(f"Created runner {runner_id} ({name.strip()}). Its token, shown only now:", err=True)
+    click.echo(token)

@@ -45,7 +45,7 @@ T = TypeVar("T")
 
 ABORTED = "The job was aborted."
 BACKOFF_START = 0.5
-BACKOFF_MAX = 30.0
+BACKOFF_MAX = 10.0
 # Bound on the calls made while shutting down, so a dead server cannot hold the runner.
 SHUTDOWN_CALL_TIMEOUT = 5.0
 
@@ -208,7 +208,11 @@ class Runner:
         self.registered.set()
         log.info(
             "runner registered",
-            extra={"runner_id": answer.id, "engine": self.config.engine, "name": self.config.name},
+            extra={
+                "runner_id": answer.id,
+                "engine": self.config.engine,
+                "runner_name": self.config.name,
+            },
         )
 
     # --- serving -----------------------------------------------------------------------------
