@@ -255,6 +255,60 @@ class RunnerSettings(_Section):
         description="Run a transcription runner inside the server process (the appliance). "
         "Turn off when remote runners do the work.",
     )
+    # Engine and models (faster-whisper, whisperx).
+    model_paths: dict[str, Path] = Field(
+        default_factory=dict,
+        description="Model folders by model name, e.g. {tiny.en: /srv/models/tiny.en}; looked "
+        "up before the models folder (DATA_DIR/models/NAME) and the download cache.",
+    )
+    preload_models: list[str] = Field(
+        default_factory=list,
+        description="Models loaded when the engine starts, so that the first job does not wait "
+        "for them.",
+    )
+    offline: bool = Field(
+        False,
+        description="Never download models from the model hub; a model that is not on this "
+        "machine is reported at start-up and in /api/about, and jobs needing it fail at once.",
+    )
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="Where models run: `auto` uses a CUDA GPU when present, else the CPU."
+    )
+    compute_type: Literal[
+        "auto", "int8", "int8_float16", "int8_float32", "int8_bfloat16", "int16", "float16",
+        "bfloat16", "float32",
+    ] = Field(
+        "auto",
+        description="Numeric precision of the model: `auto` is float16 on a GPU and int8 on "
+        "the CPU.",
+    )  # fmt: skip
+    cpu_threads: int = Field(
+        0, ge=0, le=1024, description="CPU threads for transcription; 0 uses every core."
+    )
+    batch_size: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Speech chunks decoded at once. Above 1, faster-whisper uses its batched "
+        "pipeline (faster on a GPU, more memory); whisperx always batches.",
+    )
+    hf_token: SecretStr | None = Field(
+        None,
+        description="Hugging Face access token for the gated pyannote diarization models "
+        "(whisperx engine); without it diarization is not offered.",
+    )
+    warm_models_memory_mb: int = Field(
+        4096,
+        ge=0,
+        description="Memory in MiB that loaded models may take between jobs; the least "
+        "recently used are unloaded first when it is exceeded.",
+    )
+    model_idle_unload_minutes: float = Field(
+        30,
+        ge=0,
+        description="Minutes a loaded model may stay unused before it is unloaded; 0 keeps "
+        "models loaded.",
+    )
     engine: str = Field(
         "dummy",
         min_length=1,

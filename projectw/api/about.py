@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Literal
 
 from fastapi import APIRouter
@@ -9,9 +10,11 @@ from pydantic import BaseModel, Field
 
 from projectw import __version__
 from projectw.api.deps import RuntimeDep
+from projectw.config import Settings
 from projectw.db.base import utcnow
 from projectw.jobs.queue.leases import online_runners
 from projectw.runner.engines import ENGINES
+from projectw.runner.models import ModelStore, model_sources
 
 router = APIRouter(prefix="/api", tags=["general"])
 
@@ -31,6 +34,18 @@ class EngineInfo(BaseModel):
     notice: str | None = Field(
         description="A warning for users, e.g. that the dummy engine returns placeholder text."
     )
+    models: list[str] = Field(
+        default_factory=list,
+        description="Whisper models the online runners can serve now, without a download.",
+    )
+    models_downloadable: bool = Field(
+        False, description="Some online runner may download further models on demand."
+    )
+    model_problems: list[str] = Field(
+        default_factory=list,
+        description="Models the embedded runner is expected to serve but cannot (e.g. missing "
+        "with runner.offline), one sentence each.",
+    )
 
 
 class About(BaseModel):
@@ -47,7 +62,13 @@ async def about(runtime: RuntimeDep) -> About:
     settings = runtime.settings
     embedded_engine = settings.runner.engine if settings.runner.embedded else None
     async with runtime.db.session() as session:
-        runners_online = len(await online_runners(session, utcnow()))
+        runners = await online_runners(session, utcnow())
+    capabilities = [runner.capabilities or {} for runner in runners]
+    problems = (
+        await asyncio.to_thread(_model_problems, settings)
+        if embedded_engine in ("faster-whisper", "whisperx")
+        else []
+    )
     return About(
         name="Project-W",
         version=__version__,
@@ -57,7 +78,16 @@ async def about(runtime: RuntimeDep) -> About:
             embedded_runner=settings.runner.embedded,
             engines=list(ENGINES),
             embedded_engine=embedded_engine,
-            runners_online=runners_online,
+            runners_online=len(runners),
             notice=DUMMY_NOTICE if embedded_engine == "dummy" else None,
+            models=sorted({name for c in capabilities for name in c.get("models") or []}),
+            models_downloadable=any(c.get("downloadable") for c in capabilities),
+            model_problems=problems,
         ),
     )
+
+
+def _model_problems(settings: Settings) -> list[str]:
+    """Expected models (preloaded ones and the default) the embedded runner cannot serve."""
+    expected = [*settings.runner.preload_models, settings.jobs.default_model]
+    return ModelStore(model_sources(settings)).problems(expected)

@@ -34,7 +34,7 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from projectw.cli import admin, db, info, runner, serve
+    from projectw.cli import admin, db, info, models, runner, serve
 
     cli.add_command(serve.serve)
     cli.add_command(info.paths)
@@ -42,6 +42,7 @@ def _register() -> None:
     cli.add_command(db.db)
     cli.add_command(admin.admin)
     cli.add_command(runner.runner)
+    cli.add_command(models.models)
 
 
 _register()

@@ -22,9 +22,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from projectw.runner.engines.base import EngineError
+
+if TYPE_CHECKING:
+    from projectw.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,19 @@ class ModelSources:
     cache_dir: Path | None = None
     offline: bool = False
     hf_token: str | None = field(default=None, repr=False)
+
+
+def model_sources(settings: Settings) -> ModelSources:
+    """The model sources the server's settings describe (runner section and data dirs)."""
+    runner = settings.runner
+    token = runner.hf_token.get_secret_value() if runner.hf_token is not None else None
+    return ModelSources(
+        model_paths=dict(runner.model_paths),
+        models_dir=settings.paths.models_dir,
+        cache_dir=settings.paths.model_cache_dir,
+        offline=runner.offline,
+        hf_token=token,
+    )
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,16 @@ class WhisperXEngine:
             self._load_diarizer = self._hub_diarizer
         for problem in self.store.problems(list(config.preload_models)):
             log.error("model not available", extra={"problem": problem})
+        self._nltk_dir = (
+            config.sources.cache_dir / "nltk_data" if config.sources.cache_dir else None
+        )
+        if self._nltk_dir is not None:
+            import nltk
+
+            # Alignment splits sentences with NLTK's punkt_tab data; it is looked for (and
+            # downloaded to) the model cache too, so an offline runner can be given it there.
+            if str(self._nltk_dir) not in nltk.data.path:
+                nltk.data.path.append(str(self._nltk_dir))
 
     def capabilities(self) -> Capabilities:
         features = ["translate", "vad", "alignment"]
@@ -136,11 +146,17 @@ class WhisperXEngine:
         import whisperx
 
         cache = self.config.sources.cache_dir
+        model_dir = cache / "alignment" if cache else None
+        if self.config.sources.offline and not _torchaudio_checkpoint_present(language, model_dir):
+            raise EngineError(
+                f"The alignment model for language '{language}' is not on this runner and "
+                "downloads are turned off (runner.offline); run the job without alignment."
+            )
         try:
             model, metadata = whisperx.load_align_model(
                 language_code=language,
                 device=self.device,
-                model_dir=str(cache / "alignment") if cache else None,
+                model_dir=str(model_dir) if model_dir else None,
                 model_cache_only=self.config.sources.offline,
             )
         except Exception as exc:
@@ -166,6 +182,26 @@ class WhisperXEngine:
                 "check runner.hf_token and that it may use the pyannote models."
             ) from None
         return pipeline
+
+    def _ensure_sentence_data(self, language: str) -> None:
+        """Make sure NLTK's punkt_tab data that WhisperX's alignment needs is on this runner."""
+        import nltk
+        from whisperx.utils import PUNKT_LANGUAGES
+
+        resource = f"tokenizers/punkt_tab/{PUNKT_LANGUAGES.get(language, 'english')}/"
+        try:
+            nltk.data.find(resource)
+            return
+        except LookupError:
+            pass
+        if self.config.sources.offline or self._nltk_dir is None:
+            raise EngineError(
+                "Alignment needs NLTK's sentence data (punkt_tab), which is not on this runner "
+                f"and downloads are turned off; put it under {self._nltk_dir or 'NLTK_DATA'} "
+                "or run the job without alignment."
+            )
+        if not nltk.download("punkt_tab", download_dir=str(self._nltk_dir), quiet=True):
+            raise EngineError("NLTK's sentence data (punkt_tab) could not be downloaded.")
 
     def _free_memory(self, key: str) -> None:
         if self.device == "cuda":
@@ -264,6 +300,7 @@ class WhisperXEngine:
             log.warning("no alignment model for this language", extra={"language": language})
             return result
         progress("aligning", 0.0)
+        self._ensure_sentence_data(language)
         key = f"align:{language}"
         with self.warm.use(key, _ALIGN_BYTES, lambda: self._load_alignment(language)) as loaded:
             model, metadata = loaded
@@ -305,6 +342,11 @@ class WhisperXEngine:
 
     def close(self) -> None:
         self.warm.close()
+        if self._nltk_dir is not None:
+            import nltk
+
+            if str(self._nltk_dir) in nltk.data.path:
+                nltk.data.path.remove(str(self._nltk_dir))
 
 
 def transcription_options(options: JobOptions, model: Any) -> Any:
@@ -344,6 +386,22 @@ def transcription_options(options: JobOptions, model: Any) -> Any:
         hallucination_silence_threshold=None,
         hotwords=None,
     )
+
+
+def _torchaudio_checkpoint_present(language: str, model_dir: Path | None) -> bool:
+    """Whether an alignment model WhisperX takes from torchaudio (not from the Hugging Face
+    hub, whose ``local_files_only`` needs no help) is already in ``model_dir``.
+
+    torchaudio would otherwise try to download it even with downloads turned off.
+    """
+    import torchaudio
+    from whisperx import alignment
+
+    bundle_name = alignment.DEFAULT_ALIGN_MODELS_TORCH.get(language)
+    if bundle_name is None:
+        return True
+    file_name = Path(str(getattr(getattr(torchaudio.pipelines, bundle_name), "_path", ""))).name
+    return model_dir is not None and bool(file_name) and (model_dir / file_name).is_file()
 
 
 def _tokenizer(model: Any, options: JobOptions, language: str | None) -> Any:
