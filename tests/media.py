@@ -20,7 +20,7 @@ _AUDIO_KINDS: dict[str, tuple[str, list[str]]] = {
     "mp3": (".mp3", ["-c:a", "libmp3lame", "-b:a", "64k"]),
     "ogg": (".ogg", ["-c:a", "libopus", "-b:a", "32k"]),
     "opus": (".opus", ["-c:a", "libopus", "-b:a", "32k"]),
-    "m4a": (".m4a", ["-c:a", "aac", "-b:a", "64k"]),
+    "m4a": (".m4a", ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"]),
     "flac": (".flac", ["-c:a", "flac"]),
 }
 KINDS = (
@@ -122,4 +122,11 @@ class MediaFactory:
                 "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", f"{seconds:g}",
                 *args, str(out),
             )  # fmt: skip
+        return out
+
+    def cut(self, source: Path, keep: float) -> Path:
+        """The first ``keep`` fraction (0..1) of ``source``'s bytes, as a truncated upload."""
+        out = self.directory / f"cut-{keep:g}-{source.name}"
+        data = source.read_bytes()
+        out.write_bytes(data[: int(len(data) * keep)])
         return out

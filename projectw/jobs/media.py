@@ -19,6 +19,8 @@ _TRUNCATION_SLACK = 0.05
 _TRUNCATION_MIN_SECONDS = 0.5
 # Packets decoded to prove the audio is decodable, not merely present.
 _DECODE_CHECK_PACKETS = 8
+# Seconds before the announced end from which packets are read to find the real end.
+_TAIL_SECONDS = 30.0
 
 
 # FFmpeg names the MP4 family after QuickTime's "mov"; users know it as MP4.
@@ -54,8 +56,35 @@ def _human(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{rest:02d}" if hours else f"{minutes}:{rest:02d}"
 
 
+def _scan(
+    container: av.container.InputContainer,
+    stream: av.audio.stream.AudioStream,
+    *,
+    full: bool,
+    decode: int = _DECODE_CHECK_PACKETS,
+) -> tuple[float, int]:
+    """Demux from the current position: (end time of the last packet, packets decoded).
+
+    Decodes the first ``decode`` packets; stops after them unless ``full``.
+    """
+    end = 0.0
+    decoded = 0
+    for packet in container.demux(stream):
+        if packet.pts is not None and packet.time_base is not None:
+            end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+        if decoded < decode and packet.size:
+            packet.decode()
+            decoded += 1
+        elif not full and decoded >= decode:
+            break
+    return end, decoded
+
+
 def probe_media(path: Path, max_duration_seconds: float) -> MediaInfo:
-    """Read the whole audio track's packets and decode its start (blocking: run in a thread).
+    """Check the audio decodes, is whole and not too long (blocking: run in a thread).
+
+    Decodes the start of the audio track and reads the packets of its last seconds (all of
+    them when the file announces no duration), so probing a 1 GiB file takes milliseconds.
 
     Raises UnsupportedMedia (no audio), MediaUnreadable (not media, damaged or truncated) or
     PayloadTooLarge (longer than allowed), each with a sentence a user understands.
@@ -79,16 +108,20 @@ def probe_media(path: Path, max_duration_seconds: float) -> MediaInfo:
         announced = _seconds(stream.duration, stream.time_base)
         if announced is None and len(container.streams) == 1 and container.duration:
             announced = container.duration / av.time_base
-        end = 0.0
-        decoded = 0
         try:
-            for packet in container.demux(stream):
-                if packet.pts is not None and packet.time_base is not None:
-                    packet_end = packet.pts + (packet.duration or 0)
-                    end = max(end, float(packet_end * packet.time_base))
-                if decoded < _DECODE_CHECK_PACKETS and packet.size:
-                    packet.decode()
-                    decoded += 1
+            end, decoded = _scan(container, stream, full=announced is None)
+            time_base = stream.time_base
+            if announced is not None and time_base is not None and announced > _TAIL_SECONDS:
+                # Only the end matters for truncation and length: seek there instead of
+                # reading gigabytes of packets. A seek the file cannot honour is damage.
+                container.seek(
+                    int((announced - _TAIL_SECONDS) / time_base),
+                    stream=stream,
+                    backward=True,
+                )
+                end = max(end, _scan(container, stream, full=True, decode=0)[0])
+            elif announced is not None:
+                end = max(end, _scan(container, stream, full=True, decode=0)[0])
         except av.error.FFmpegError:
             raise MediaUnreadable(
                 "The audio in the file is damaged and could not be decoded."

@@ -59,3 +59,16 @@ def test_a_recording_over_the_maximum_duration_is_too_large(media: MediaFactory)
     with pytest.raises(PayloadTooLarge, match="0:12 long; the longest accepted is 0:10") as caught:
         probe_media(path, 10)
     assert caught.value.status_code == 413
+
+
+@pytest.mark.parametrize("kind", ["m4a", "flac", "mp3", "wav"])
+def test_long_files_are_probed_to_their_real_end(media: MediaFactory, kind: str) -> None:
+    whole = media.silence(200, kind)
+    assert 199.5 < probe_media(whole, 3600).duration_seconds < 200.5
+
+
+@pytest.mark.parametrize("kind", ["m4a", "flac", "mp3"])
+def test_a_long_file_cut_in_half_is_truncated(media: MediaFactory, kind: str) -> None:
+    # Whether the cut falls into the index or into the audio, it is refused as truncated.
+    with pytest.raises(MediaUnreadable, match="truncated"):
+        probe_media(media.cut(media.silence(200, kind), 0.5), 3600)
