@@ -120,9 +120,7 @@ async def main() -> None:
                 deep_page = await timed(client, {"cursor": cursor}, args.requests)
                 by_name = await timed(client, {"sort": "name", "order": "asc"}, args.requests)
                 search = await timed(client, {"q": "recording-0001", "limit": 10}, args.requests)
-                finished = await timed(
-                    client, {"status": ["succeeded", "failed"]}, args.requests
-                )
+                finished = await timed(client, {"status": ["succeeded", "failed"]}, args.requests)
     sys.stdout.write(
         f"database: {runtime.db.backend}; {args.jobs} jobs inserted in {filled:.1f} s; "
         f"{args.requests} requests each, 50 jobs a page\n"

@@ -54,9 +54,22 @@ def make_wav(path: Path, size: int) -> None:
     seconds = max(1.0, (size - 44) / WAV_BYTES_PER_SECOND)
     subprocess.run(
         [
-            "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000",
-            "-t", f"{seconds:.3f}", "-ac", "1", "-c:a", "pcm_s16le", str(path),
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=16000",
+            "-t",
+            f"{seconds:.3f}",
+            "-ac",
+            "1",
+            "-c:a",
+            "pcm_s16le",
+            str(path),
         ],  # fmt: skip
         check=True,
     )

@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -68,8 +69,9 @@ class StreamedEvent:
     type: str
     data: dict[str, Any]
 
-    def encode(self) -> str:
-        """The event in text/event-stream framing."""
+    @cached_property
+    def text(self) -> str:
+        """The event in text/event-stream framing (encoded once, however many streams)."""
         body = json.dumps(self.data, separators=(",", ":"), default=str)
         return f"id: {self.id}\nevent: {self.type}\ndata: {body}\n\n"
 
@@ -94,6 +96,21 @@ async def events_after(db: Database, user_id: int, after: int) -> list[StreamedE
         return [
             StreamedEvent(row.id, row.type, {"job_id": row.job_id, **row.payload}) for row in rows
         ]
+
+
+# Reads in flight, by (database, user, cursor): the streams of one user on this instance wake
+# together and share one query instead of each running its own.
+_reads: dict[tuple[int, int, int], asyncio.Future[list[StreamedEvent]]] = {}
+
+
+async def _shared_events_after(db: Database, user_id: int, after: int) -> list[StreamedEvent]:
+    key = (id(db), user_id, after)
+    read = _reads.get(key)
+    if read is None:
+        read = asyncio.ensure_future(events_after(db, user_id, after))
+        _reads[key] = read
+        read.add_done_callback(lambda _done: _reads.pop(key, None))
+    return await asyncio.shield(read)
 
 
 async def stream_events(
@@ -125,10 +142,10 @@ async def stream_events(
         cursor = last_event_id if last_event_id is not None else await latest_event_id(db, user_id)
         yield "retry: 3000\n\n"
         while not stopping.is_set():
-            batch = await events_after(db, user_id, cursor)
+            batch = await _shared_events_after(db, user_id, cursor)
             for event in batch:
                 cursor = event.id
-                yield event.encode()
+                yield event.text
             if len(batch) == _BATCH:
                 continue
             if stopping_or_closed.is_set():
