@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from upload import sign_in, start_server  # noqa: E402
+from upload import sign_in, start_server
 
 
 async def listen(
