@@ -18,6 +18,9 @@ from projectw.db.engine import Database
 from projectw.db.models import LinkToken
 from projectw.errors import BadRequest
 
+# Used and expired links are kept this long, so that reusing one gets a precise answer.
+LINK_RETENTION = timedelta(days=7)
+
 Purpose = Literal["setup", "verify_email", "change_email", "reset_password"]
 
 # The web app's hash-router page each purpose's link opens.
@@ -87,12 +90,14 @@ async def use_link(session: AsyncSession, token: str, purposes: set[Purpose]) ->
 
 
 async def purge_links(db: Database) -> int:
-    """Delete links that were used or have expired (periodic housekeeping)."""
+    """Delete links used or expired a week ago (periodic housekeeping).
+
+    Until then, using one again says it was used or has expired rather than "not valid".
+    """
+    cutoff = utcnow() - LINK_RETENTION
     async with db.session() as session:
         result = await session.execute(
-            delete(LinkToken).where(
-                (LinkToken.used_at.is_not(None)) | (LinkToken.expires_at <= utcnow())
-            )
+            delete(LinkToken).where((LinkToken.used_at < cutoff) | (LinkToken.expires_at < cutoff))
         )
         await session.commit()
     return int(getattr(result, "rowcount", 0) or 0)

@@ -8,8 +8,9 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import select, update
 
+from projectw.auth.housekeeping import housekeeping
 from projectw.db.base import utcnow
-from projectw.db.models import AuthToken
+from projectw.db.models import AuthToken, LinkToken, OutboxMail
 from tests.auth.conftest import bearer
 from tests.conftest import TEST_PASSWORD, Account
 
@@ -218,3 +219,45 @@ async def test_admin_rights_of_api_tokens(
     assert (
         await client.get("/api/admin/users", headers=bearer(strong["token"]))
     ).status_code == 403
+
+
+async def test_housekeeping_removes_only_what_is_long_over(
+    app: FastAPI, user_account: Account, other_user_account: Account
+) -> None:
+    runtime = app.state.runtime
+    now = utcnow()
+    long_ago = now - timedelta(days=8)
+    async with runtime.db.session() as session:
+        await session.execute(
+            update(AuthToken)
+            .where(AuthToken.user_id == user_account.id)
+            .values(expires_at=now - timedelta(seconds=1))
+        )
+        session.add_all(
+            [
+                LinkToken(purpose="verify_email", token_hash="a" * 64, expires_at=long_ago),
+                LinkToken(
+                    purpose="verify_email",
+                    token_hash="b" * 64,
+                    expires_at=now + timedelta(hours=1),
+                    used_at=now - timedelta(days=1),
+                ),
+                OutboxMail(
+                    recipient="x@example.org",
+                    subject="s",
+                    text_body="t",
+                    status="sent",
+                    created_at=long_ago,
+                ),
+                OutboxMail(recipient="y@example.org", subject="s", text_body="t", status="sent"),
+            ]
+        )
+        await session.commit()
+    await housekeeping(runtime.db, runtime.mail)
+    async with runtime.db.session() as session:
+        owners = set(await session.scalars(select(AuthToken.user_id)))
+        links = set(await session.scalars(select(LinkToken.token_hash)))
+        mails = set(await session.scalars(select(OutboxMail.recipient)))
+    assert owners == {other_user_account.id}
+    assert links == {"b" * 64}, "a recently used link stays, so reuse gets a precise answer"
+    assert mails == {"y@example.org"}
