@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
@@ -115,6 +115,17 @@ class AdminUserUpdate(_Request):
 
 class Detail(BaseModel):
     detail: str
+
+
+class AuthOptions(BaseModel):
+    """What sign-in screens need to know about this server."""
+
+    signup: Literal["open", "domains", "invite", "disabled"]
+    allowed_email_domains: list[str]
+    mail_configured: bool = Field(description="Password reset and verification mails work.")
+    verification_required: bool
+    password_min_length: int
+    password_max_length: int
 
 
 class UserOut(BaseModel):

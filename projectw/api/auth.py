@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from projectw.api.account_schemas import (
+    AuthOptions,
     Detail,
     EmailRequest,
     LinkRequest,
@@ -22,6 +23,8 @@ from projectw.api.account_schemas import (
 )
 from projectw.api.deps import AccountsDep, AuthDep, CurrentUser, RuntimeDep
 from projectw.api.security import check_origin, clear_session_cookie, client_of, set_session_cookie
+from projectw.auth.passwords import MAX_LENGTH, MIN_LENGTH
+from projectw.auth.users import verification_required
 
 router = APIRouter(prefix="/api/auth", tags=["auth"], dependencies=[Depends(check_origin)])
 
@@ -67,6 +70,20 @@ async def _login_fields(request: Request) -> LoginRequest:
         raise RequestValidationError(
             [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
         ) from None
+
+
+@router.get("/settings")
+async def auth_options(runtime: RuntimeDep) -> AuthOptions:
+    """Sign-up mode, whether mail works, and the password rules."""
+    settings = runtime.settings
+    return AuthOptions(
+        signup=settings.auth.signup,
+        allowed_email_domains=settings.auth.allowed_email_domains,
+        mail_configured=settings.smtp.configured,
+        verification_required=verification_required(settings),
+        password_min_length=MIN_LENGTH,
+        password_max_length=MAX_LENGTH,
+    )
 
 
 @router.post("/setup", status_code=status.HTTP_201_CREATED)

@@ -27,6 +27,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
+from projectw.db.base import utcnow
 from projectw.db.models import AuthToken
 from tests.auth.conftest import bearer
 from tests.conftest import TEST_PASSWORD, Account, create_account
@@ -117,11 +118,26 @@ def _own_password(world: World, role: str) -> str:
     return account.password if account else TEST_PASSWORD
 
 
+def owner_only(status: int) -> dict[str, int]:
+    """The owner (session or API token) gets ``status``; any other user a 404."""
+    return signed_in(404, user=status, api_token=status)
+
+
+def _job(world: World) -> int:
+    job_id: int = world.extra["job_id"]
+    return job_id
+
+
+def _owner_job(world: World) -> Mapping[str, object]:
+    return {"job_id": _job(world)}
+
+
 OWNER_SESSION = {"session_id": lambda w: w.owner_session_id}
 OWNER_TOKEN = {"token_id": lambda w: w.api_token_id}
 
 EXPECTATIONS: dict[tuple[str, str], Case] = {
     # --- accounts (issue 3) ---
+    ("GET", "/api/auth/settings"): Case(public(200)),
     ("POST", "/api/auth/setup"): Case(
         public(409),
         body=lambda w, r: {"token": "t", "email": _fresh_email(w, r), "password": TEST_PASSWORD},
@@ -181,22 +197,27 @@ EXPECTATIONS: dict[tuple[str, str], Case] = {
     ),
     # --- general ---
     ("GET", "/api/about"): Case(public(200)),
-    # --- jobs (issue 4): sign-in required; the jobs issue completes these rows ---
-    ("POST", "/api/jobs"): Case(requires_sign_in()),
-    ("GET", "/api/jobs"): Case(requires_sign_in()),
-    ("POST", "/api/jobs/abort"): Case(requires_sign_in()),
-    ("POST", "/api/jobs/delete"): Case(requires_sign_in()),
-    ("POST", "/api/jobs/retry"): Case(requires_sign_in()),
-    ("GET", "/api/jobs/{job_id}"): Case(requires_sign_in(), params=lambda _w: {"job_id": 1}),
-    ("POST", "/api/jobs/{job_id}/abort"): Case(requires_sign_in(), params=lambda _w: {"job_id": 1}),
-    ("DELETE", "/api/jobs/{job_id}"): Case(requires_sign_in(), params=lambda _w: {"job_id": 1}),
-    ("POST", "/api/jobs/{job_id}/retry"): Case(requires_sign_in(), params=lambda _w: {"job_id": 1}),
-    ("GET", "/api/jobs/{job_id}/transcript"): Case(
-        requires_sign_in(), params=lambda _w: {"job_id": 1}
+    # --- jobs (issue 4): the owner's job is w.extra["job_id"], finished with a transcript ---
+    # An upload without a multipart body is a 400 for anyone allowed to upload.
+    ("POST", "/api/jobs"): Case(signed_in(400)),
+    ("GET", "/api/jobs"): Case(signed_in(200)),
+    # Bulk actions answer per id; another user's id is reported not found inside the 200.
+    ("POST", "/api/jobs/abort"): Case(signed_in(200), body=lambda w, _r: {"ids": [_job(w)]}),
+    ("POST", "/api/jobs/delete"): Case(signed_in(200), body=lambda w, _r: {"ids": [_job(w)]}),
+    ("POST", "/api/jobs/retry"): Case(signed_in(200), body=lambda w, _r: {"ids": [_job(w)]}),
+    ("GET", "/api/jobs/{job_id}"): Case(owner_only(200), params=_owner_job),
+    # The owner's job has finished, so aborting it is a conflict; others do not see it at all.
+    ("POST", "/api/jobs/{job_id}/abort"): Case(owner_only(409), params=_owner_job),
+    ("DELETE", "/api/jobs/{job_id}"): Case(owner_only(204), params=_owner_job),
+    ("POST", "/api/jobs/{job_id}/retry"): Case(owner_only(201), params=_owner_job),
+    ("GET", "/api/jobs/{job_id}/transcript"): Case(owner_only(200), params=_owner_job),
+    ("GET", "/api/jobs/{job_id}/audio"): Case(owner_only(200), params=_owner_job),
+    ("GET", "/api/users/me/default-settings"): Case(signed_in(200)),
+    ("PUT", "/api/users/me/default-settings"): Case(
+        signed_in(200), body=lambda _w, _r: {"language": "de"}
     ),
-    ("GET", "/api/jobs/{job_id}/audio"): Case(requires_sign_in(), params=lambda _w: {"job_id": 1}),
-    ("GET", "/api/users/me/default-settings"): Case(requires_sign_in()),
-    ("PUT", "/api/users/me/default-settings"): Case(requires_sign_in()),
+    # A signed-in caller gets an endless stream, which the in-process client cannot end;
+    # tests/jobs/test_api_events.py checks streams over real HTTP.
     ("GET", "/api/events"): Case(requires_sign_in()),
     # --- runners (issue 5): runner tokens, not user credentials; that issue completes these ---
     # These two validate the body before the runner token; the runners issue fills them in.
@@ -250,7 +271,7 @@ async def make_world(app: FastAPI, client: httpx.AsyncClient) -> World:
         headers=bearer(token_admin.token),
     )
     assert api.status_code == strong.status_code == 201
-    return World(
+    world = World(
         owner=owner,
         other=other,
         admin=admin,
@@ -262,6 +283,36 @@ async def make_world(app: FastAPI, client: httpx.AsyncClient) -> World:
         admin_token=strong.json()["token"],
         revoked=revoked,
     )
+    world.extra["job_id"] = await finished_job(app, owner.id)
+    return world
+
+
+async def finished_job(app: FastAPI, user_id: int) -> int:
+    """A succeeded job of ``user_id`` with a stored recording and transcript."""
+    from projectw.db.models import Job
+    from projectw.jobs.blobstore import BlobStore, mark_complete
+    from projectw.transcripts.model import Segment, Transcript
+
+    runtime = app.state.runtime
+    store = BlobStore(runtime.db, runtime.secret)
+    transcript = Transcript(segments=[Segment(start=0, end=1, text="Hello.")])
+    audio = await store.write_bytes(b"RIFF recording", "audio")
+    text = await store.write_bytes(transcript.model_dump_json().encode(), "transcript")
+    async with runtime.db.session() as session, session.begin():
+        await mark_complete(session, audio)
+        await mark_complete(session, text)
+        job = Job(
+            user_id=user_id,
+            status="succeeded",
+            settings={"model": "small"},
+            file_name="talk.wav",
+            content_type="audio/wav",
+            audio_blob_id=audio,
+            transcript_blob_id=text,
+            finished_at=utcnow(),
+        )
+        session.add(job)
+    return job.id
 
 
 async def create_account_session(app: FastAPI, account: Account) -> str:

@@ -262,3 +262,16 @@ async def test_password_verification_refuses_a_missing_hash() -> None:
     assert not await passwords.verify(hashed, TEST_PASSWORD + "x")
     assert not await passwords.verify(None, TEST_PASSWORD)
     assert not await passwords.verify("not a hash", TEST_PASSWORD)
+
+
+async def test_auth_settings_describe_the_server(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/auth/settings")
+    assert response.status_code == 200
+    assert response.json() == {
+        "signup": "open",
+        "allowed_email_domains": [],
+        "mail_configured": True,
+        "verification_required": True,
+        "password_min_length": 12,
+        "password_max_length": 1024,
+    }
