@@ -6,8 +6,8 @@ The app runs in this process (httpx's ASGI transport: no network, but routing, t
 limiter, the user look-up, argon2id verification in a worker thread, the new session row
 and JSON all count) on a temporary SQLite database. The hashing cost is the one a real
 server uses (OWASP: argon2id, 19 MiB, 2 iterations, 1 lane); the rate limits are raised so
-that the benchmark measures sign-in, not refusals. Half the requests use a wrong password:
-a failed sign-in must cost the same as a successful one.
+that the benchmark measures sign-in, not refusals. A third of the requests use a wrong
+password and a third an unknown address: those two must cost the same.
 """
 
 from __future__ import annotations
@@ -70,25 +70,24 @@ async def run(requests: int, concurrency: int) -> None:
             async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
                 ok: list[float] = []
                 wrong: list[float] = []
+                unknown: list[float] = []
                 semaphore = asyncio.Semaphore(concurrency)
 
                 async def one(index: int) -> None:
-                    good = index % 2 == 0
-                    body = {
-                        "email": "bench@example.org",
-                        "password": PASSWORD if good else "x" * 20,
-                    }
+                    kind = index % 3
+                    email = "nobody@example.org" if kind == 2 else "bench@example.org"
+                    body = {"email": email, "password": PASSWORD if kind == 0 else "x" * 20}
                     async with semaphore:
                         started = time.perf_counter()
                         response = await client.post("/api/auth/login", json=body)
                         elapsed = (time.perf_counter() - started) * 1000
-                    assert response.status_code == (200 if good else 401), response.text
-                    (ok if good else wrong).append(elapsed)
+                    assert response.status_code == (200 if kind == 0 else 401), response.text
+                    (ok, wrong, unknown)[kind].append(elapsed)
 
                 await one(0)  # warm-up: imports, first connection
                 ok.clear()
                 await asyncio.gather(*(one(index) for index in range(requests)))
-    every = ok + wrong
+    every = ok + wrong + unknown
     time_cost, memory_kib, lanes = parameters
     sys.stdout.write(
         f"argon2id t={time_cost} m={memory_kib} KiB p={lanes}; {requests} logins, "
@@ -96,6 +95,8 @@ async def run(requests: int, concurrency: int) -> None:
         f"all:      p50 {statistics.median(every):6.1f} ms  p99 {percentile(every, 0.99):6.1f} ms\n"
         f"success:  p50 {statistics.median(ok):6.1f} ms  p99 {percentile(ok, 0.99):6.1f} ms\n"
         f"wrong pw: p50 {statistics.median(wrong):6.1f} ms  p99 {percentile(wrong, 0.99):6.1f} ms\n"
+        f"unknown:  p50 {statistics.median(unknown):6.1f} ms  "
+        f"p99 {percentile(unknown, 0.99):6.1f} ms\n"
         f"argon2id verify alone, same moment: p50 {statistics.median(bare):.1f} ms\n"
     )
 
