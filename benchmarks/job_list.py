@@ -33,7 +33,9 @@ from projectw.jobs.listing import JobQuery, _encode_cursor
 from projectw.runtime import Runtime
 from tests.conftest import create_account
 
-STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "aborted", "queued")
+# Finished jobs only: a user with 100,000 jobs has nearly all of them finished, and queued
+# jobs would measure the scheduler's passes over the queue instead of the listing.
+STATUSES = ("succeeded", "succeeded", "succeeded", "failed", "aborted")
 
 
 async def fill(runtime: Runtime, user_id: int, count: int) -> None:

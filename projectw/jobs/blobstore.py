@@ -242,3 +242,30 @@ async def delete_abandoned(db: Database, older_than: timedelta) -> int:
         for blob_id in ids:
             await _delete_blob(session, blob_id)
     return len(ids)
+
+
+async def delete_unreferenced(db: Database, batch: int = 500) -> int:
+    """Delete complete blobs no job references any more (e.g. the jobs of a deleted account).
+
+    A blob becomes complete only in the transaction that stores its first reference, so a
+    complete blob without one is garbage.
+    """
+    deleted = 0
+    while True:
+        async with db.write_session() as session, session.begin():
+            ids = list(
+                await session.scalars(
+                    select(Blob.id)
+                    .where(Blob.complete.is_(True), ~_referenced_by_any_job())
+                    .limit(batch)
+                )
+            )
+            for blob_id in ids:
+                await _delete_blob(session, blob_id)
+        deleted += len(ids)
+        if len(ids) < batch:
+            return deleted
+
+
+def _referenced_by_any_job() -> Exists:
+    return exists().where(or_(Job.audio_blob_id == Blob.id, Job.transcript_blob_id == Blob.id))

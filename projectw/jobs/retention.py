@@ -1,8 +1,9 @@
 """Retention: recordings, then jobs with their transcripts, are deleted after set periods.
 
 Periods count from when a job finished; unfinished jobs are never touched. A recording shared
-with a retry survives until no job references it. Old events, blobs whose writer died and
-temporary upload files left by a crash are swept too. Every step is idempotent, so any
+with a retry survives until no job references it. Old events, blobs whose writer died, blobs
+left without a job (a deleted account's) and temporary upload files left by a crash are swept
+too. Every step is idempotent, so any
 number of server instances may run it.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from projectw.db.base import utcnow
 from projectw.db.models import Job
 from projectw.jobs import events
-from projectw.jobs.blobstore import delete_abandoned, release
+from projectw.jobs.blobstore import delete_abandoned, delete_unreferenced, release
 from projectw.jobs.views import FINISHED
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ async def apply_retention(runtime: Runtime) -> RetentionReport:
         runtime.db, timedelta(hours=config.event_retention_hours)
     )
     report.blobs_swept = await delete_abandoned(runtime.db, ABANDONED_AFTER)
+    report.blobs_swept += await delete_unreferenced(runtime.db)
     report.files_swept = _sweep_upload_files(runtime.settings.paths.tmp_dir, ABANDONED_AFTER)
     if any(vars(report).values()):
         log.info("retention applied", extra=vars(report))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,12 +15,12 @@ from sqlalchemy import func, select
 
 from projectw.app import create_app
 from projectw.db.base import utcnow
-from projectw.db.models import Blob, Event, Job
+from projectw.db.models import Blob, Event, Job, User
 from projectw.jobs.retention import apply_retention
 from projectw.jobs.service import job_finished
 from projectw.runtime import Runtime
 from tests.auth.conftest import Inbox, mail_server
-from tests.conftest import make_settings, signed_in_client
+from tests.conftest import Account, make_settings, signed_in_client
 from tests.jobs.conftest import signed_up_account, upload
 from tests.jobs.test_api_actions import set_job
 from tests.media import MediaFactory
@@ -145,3 +147,30 @@ async def test_null_periods_keep_everything_and_finished_jobs_send_the_mail_aske
         async with runtime.db.session() as session:
             assert await session.scalar(select(func.count()).select_from(Job)) == 4
     assert inbox.messages == []
+
+
+async def test_recordings_of_a_deleted_account_and_stale_upload_files_are_swept(
+    user_client: httpx.AsyncClient,
+    runtime: Runtime,
+    media: MediaFactory,
+    user_account: Account,
+) -> None:
+    await _submit(user_client, media)
+    await _submit(user_client, media)
+    async with runtime.db.session() as session, session.begin():
+        user = await session.get(User, user_account.id)
+        assert user is not None
+        await session.delete(user)
+    assert await _blobs(runtime) == 2
+    stale = runtime.settings.paths.tmp_dir / "upload-crashed.part"
+    stale.write_bytes(b"left by a crash")
+    old = time.time() - 7 * 3600
+    os.utime(stale, (old, old))
+    fresh = runtime.settings.paths.tmp_dir / "upload-in-progress.part"
+    fresh.write_bytes(b"being received")
+
+    report = await apply_retention(runtime)
+    assert (report.blobs_swept, report.files_swept) == (2, 1)
+    assert await _blobs(runtime) == 0
+    assert not stale.exists()
+    assert fresh.exists()
