@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -205,3 +206,16 @@ async def test_signed_out_callers_cannot_upload(
     response = await upload(client, media.path("wav"))
     assert response.status_code == 401
     await _nothing_left(runtime)
+
+
+async def test_many_uploads_at_once_all_arrive(
+    user_client: httpx.AsyncClient, runtime: Runtime, media: MediaFactory
+) -> None:
+    kinds = ["wav", "mp3", "ogg", "m4a", "flac", "webm", "video", "mkv"]
+    responses = await asyncio.gather(*(upload(user_client, media.path(k)) for k in kinds))
+    assert [r.status_code for r in responses] == [201] * len(kinds)
+    assert len({r.json()["id"] for r in responses}) == len(kinds)
+    for kind, response in zip(kinds, responses, strict=True):
+        audio = await user_client.get(f"/api/jobs/{response.json()['id']}/audio")
+        assert audio.content == media.path(kind).read_bytes()
+    assert await _count(runtime, Blob) == len(kinds)
