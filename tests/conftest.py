@@ -109,11 +109,9 @@ def make_settings(data_dir: Path, database_url: str | None = None, **overrides: 
     }
     values.update(overrides)
     # Tests hash passwords at the lowest argon2 cost (a documented test-only setting).
-    auth = overrides.get("auth")
-    values["auth"] = {
-        "fast_password_hashing_for_tests": True,
-        **(auth if isinstance(auth, dict) else {}),
-    }
+    auth = values.get("auth")
+    if auth is None or isinstance(auth, dict):
+        values["auth"] = {"fast_password_hashing_for_tests": True, **(auth or {})}
     return Settings.model_validate(values)
 
 
