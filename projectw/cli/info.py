@@ -65,7 +65,7 @@ def mask(name: str, value: Any) -> str:
         return _MASK
     if name.endswith("_url"):
         return mask_url(str(value))
-    if any(word in name for word in ("password", "token", "secret")):
+    if name.rsplit(".", 1)[-1].endswith(("password", "token", "secret", "_key")):
         return _MASK
     return str(value)
 
