@@ -236,6 +236,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Auth Options
+         * @description Sign-up mode, whether mail works, and the password rules.
+         */
+        get: operations["auth_options_api_auth_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/setup": {
         parameters: {
             query?: never;
@@ -1080,6 +1100,30 @@ export interface components {
             temperature_increment_on_fallback: number;
         };
         /**
+         * AuthOptions
+         * @description What sign-in screens need to know about this server.
+         */
+        AuthOptions: {
+            /** Allowed Email Domains */
+            allowed_email_domains: string[];
+            /**
+             * Mail Configured
+             * @description Password reset and verification mails work.
+             */
+            mail_configured: boolean;
+            /** Password Max Length */
+            password_max_length: number;
+            /** Password Min Length */
+            password_min_length: number;
+            /**
+             * Signup
+             * @enum {string}
+             */
+            signup: "open" | "domains" | "invite" | "disabled";
+            /** Verification Required */
+            verification_required: boolean;
+        };
+        /**
          * BulkItem
          * @description The outcome for one id: ``ok``, or the error ``code`` and ``detail``.
          */
@@ -1194,10 +1238,41 @@ export interface components {
         };
         /** EngineInfo */
         "EngineInfo-Output": {
+            /**
+             * Embedded Engine
+             * @description The engine of the embedded runner; null when it is turned off.
+             */
+            embedded_engine: string | null;
             /** Embedded Runner */
             embedded_runner: boolean;
             /** Engines */
             engines: string[];
+            /**
+             * Model Problems
+             * @description Models the embedded runner is expected to serve but cannot (e.g. missing with runner.offline), one sentence each.
+             */
+            model_problems?: string[];
+            /**
+             * Models
+             * @description Whisper models the online runners can serve now, without a download.
+             */
+            models?: string[];
+            /**
+             * Models Downloadable
+             * @description Some online runner may download further models on demand.
+             * @default false
+             */
+            models_downloadable: boolean;
+            /**
+             * Notice
+             * @description A warning for users, e.g. that the dummy engine returns placeholder text.
+             */
+            notice: string | null;
+            /**
+             * Runners Online
+             * @description Runners connected now, the embedded one included.
+             */
+            runners_online: number;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1258,7 +1333,10 @@ export interface components {
             items: components["schemas"]["JobView"][];
             /** Next Cursor */
             next_cursor: string | null;
-            /** Total */
+            /**
+             * Total
+             * @description Jobs matching the filters when the first page was read; later pages carry that figure in their cursor, so paging deep never counts again.
+             */
             total: number;
         };
         /**
@@ -2317,6 +2395,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    auth_options_api_auth_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuthOptions"];
                 };
             };
         };
