@@ -309,6 +309,13 @@ class RunnerSettings(_Section):
         description="Minutes a loaded model may stay unused before it is unloaded; 0 keeps "
         "models loaded.",
     )
+    engine_niceness: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="Scheduling niceness of the engine process (0-19): above 0, the web app "
+        "and API get the CPU first while a transcription runs on the same machine.",
+    )
     engine: str = Field(
         "dummy",
         min_length=1,

@@ -138,6 +138,16 @@ class EngineConfig:
         return self.cpu_threads or os.cpu_count() or 1
 
 
+def lower_priority(niceness: int) -> None:
+    """Raise this process's niceness to at least ``niceness`` (Unix; elsewhere a no-op)."""
+    if niceness <= 0 or not hasattr(os, "nice"):
+        return
+    current = os.nice(0)
+    if current < niceness:
+        os.nice(niceness - current)
+        log.info("engine process niceness raised", extra={"niceness": niceness})
+
+
 def choose_device(device: str, compute_type: str) -> tuple[str, str]:
     """The device and compute type to load models with; ``auto`` picks CUDA when present."""
     if device == "auto":

@@ -19,6 +19,7 @@ from projectw.runner.engines.faster_whisper import (
 from projectw.runner.engines.job_options import read_job_options
 from projectw.runner.models import EngineConfig, ModelSources
 from tests.engines.speech import SENTENCE, duration, long_speech, speak, wer
+from tests.media import MediaFactory
 
 ENGLISH = {"model": "tiny.en", "language": "en"}
 
@@ -305,3 +306,22 @@ def test_vad_can_be_turned_off() -> None:
     arguments = decode_arguments(read_job_options({"vad_settings": None}), [-1])
     assert arguments["vad_filter"] is False
     assert "vad_parameters" not in arguments
+
+
+def test_video_without_audio_is_a_clear_error(engine: FasterWhisperEngine, tmp_path: Path):
+    video = MediaFactory(tmp_path).path("video_without_audio")
+    with pytest.raises(EngineError, match="The recording has no audio track"):
+        engine.transcribe(video, ENGLISH, Progress(), threading.Event())
+
+
+def test_silence_gives_an_empty_transcript(engine: FasterWhisperEngine, tmp_path: Path):
+    silence = MediaFactory(tmp_path).silence(3)
+    transcript = engine.transcribe(silence, ENGLISH, Progress(), threading.Event())
+    assert transcript.segments == []
+    assert transcript.duration == pytest.approx(3, abs=0.05)
+
+
+def test_video_soundtrack_is_transcribed(engine: FasterWhisperEngine, tmp_path: Path) -> None:
+    video = MediaFactory(tmp_path).speech(SENTENCE, "video")
+    transcript = engine.transcribe(video, ENGLISH, Progress(), threading.Event())
+    assert wer(SENTENCE, transcript.text) <= 0.25, transcript.text

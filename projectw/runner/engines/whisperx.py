@@ -33,6 +33,7 @@ from projectw.runner.models import (
     ResolvedModel,
     WarmModels,
     choose_device,
+    lower_priority,
 )
 from projectw.transcripts.model import EngineInfo, Segment, Transcript, Word
 
@@ -53,7 +54,12 @@ progress_callback=) → a DataFrame of speaker turns."""
 
 
 def create(options: Mapping[str, Any]) -> WhisperXEngine:
-    """The registry's factory: ``options`` are the runner settings as a mapping."""
+    """The registry's factory, called in the engine process.
+
+    ``options`` are the runner settings as a mapping. The process lowers its own priority
+    (``engine_niceness``) so that a server on the same machine stays responsive.
+    """
+    lower_priority(int(options.get("engine_niceness", 0)))
     return WhisperXEngine(EngineConfig.from_options(options))
 
 
@@ -274,6 +280,7 @@ class WhisperXEngine:
                 tokenizer=_tokenizer(model, options, language),
                 language=language,
             )
+            log.info("decoding started", extra={"model": options.model})
             progress("transcribing", 0.0)
             result: dict[str, Any] = pipeline.transcribe(
                 samples,
