@@ -29,6 +29,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from upload import sign_in, start_server
 
 
+REQUESTS: list[float] = []
+FIRST: list[float] = []
+
+
 async def listen(
     url: str, token: str, arrivals: dict[int, list[float]], ready: asyncio.Event, counter: list[int]
 ) -> None:
@@ -69,6 +73,7 @@ async def run(url: str, token: str, clients: int, changes: int, sample: Path) ->
         for job_id in job_ids:
             started = time.perf_counter()
             (await api.post(f"/api/jobs/{job_id}/abort")).raise_for_status()
+            REQUESTS.append((time.perf_counter() - started) * 1000)
             deadline = time.perf_counter() + 10
             while len(arrivals.get(job_id, [])) < clients and time.perf_counter() < deadline:
                 await asyncio.sleep(0.002)
@@ -76,6 +81,7 @@ async def run(url: str, token: str, clients: int, changes: int, sample: Path) ->
             if len(got) < clients:
                 raise RuntimeError(f"only {len(got)} of {clients} clients got the event")
             latencies += [(moment - started) * 1000 for moment in got]
+            FIRST.append((min(got) - started) * 1000)
             await asyncio.sleep(0.05)
         for task in listeners:
             task.cancel()
@@ -114,6 +120,8 @@ def main() -> None:
         f"{args.changes} changes, {len(latencies)} deliveries\n"
         f"change → event: p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms, "
         f"max {latencies[-1]:.1f} ms\n"
+        f"the change's own request: p50 {statistics.median(REQUESTS):.1f} ms; "
+        f"first client reached after p50 {statistics.median(FIRST):.1f} ms\n"
     )
 
 
