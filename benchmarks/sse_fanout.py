@@ -28,7 +28,6 @@ import httpx
 sys.path.insert(0, str(Path(__file__).parent))
 from upload import sign_in, start_server
 
-
 REQUESTS: list[float] = []
 FIRST: list[float] = []
 
