@@ -98,19 +98,31 @@ async def events_after(db: Database, user_id: int, after: int) -> list[StreamedE
         ]
 
 
-# Reads in flight, by (database, user, cursor): the streams of one user on this instance wake
-# together and share one query instead of each running its own.
-_reads: dict[tuple[int, int, int], asyncio.Future[list[StreamedEvent]]] = {}
+# Reads in flight, by (database, user, cursor), with the loop time each started: the streams of
+# one user on this instance wake together and share one query instead of each running its own.
+_reads: dict[tuple[int, int, int], tuple[float, asyncio.Future[list[StreamedEvent]]]] = {}
 
 
-async def _shared_events_after(db: Database, user_id: int, after: int) -> list[StreamedEvent]:
+async def _shared_events_after(
+    db: Database, user_id: int, after: int, not_before: float
+) -> list[StreamedEvent]:
+    """Events after ``after``, from a read that started at ``not_before`` or later.
+
+    A read that began earlier may miss a commit the caller was woken for, so it is not joined.
+    """
     key = (id(db), user_id, after)
-    read = _reads.get(key)
-    if read is None:
+    entry = _reads.get(key)
+    if entry is None or entry[0] < not_before:
         read = asyncio.ensure_future(events_after(db, user_id, after))
-        _reads[key] = read
-        read.add_done_callback(lambda _done: _reads.pop(key, None))
-    return await asyncio.shield(read)
+        entry = (asyncio.get_running_loop().time(), read)
+        _reads[key] = entry
+
+        def forget(_done: object, entry: object = entry) -> None:
+            if _reads.get(key) is entry:
+                del _reads[key]
+
+        read.add_done_callback(forget)
+    return await asyncio.shield(entry[1])
 
 
 async def stream_events(
@@ -141,8 +153,14 @@ async def stream_events(
     try:
         cursor = last_event_id if last_event_id is not None else await latest_event_id(db, user_id)
         yield "retry: 3000\n\n"
+        loop = asyncio.get_running_loop()
         while not stopping.is_set():
-            batch = await _shared_events_after(db, user_id, cursor)
+            # Wake-ups that arrived so far are for commits made before now, which any read
+            # started from now on sees; wake-ups arriving during the read stay queued.
+            since = loop.time()
+            while not wakeups.empty():
+                wakeups.get_nowait()
+            batch = await _shared_events_after(db, user_id, cursor, since)
             for event in batch:
                 cursor = event.id
                 yield event.text
@@ -159,8 +177,6 @@ async def stream_events(
             closed.cancel()
             if not done:
                 yield KEEPALIVE
-            while not wakeups.empty():
-                wakeups.get_nowait()
     finally:
         listener.cancel()
         stop_waiter.cancel()

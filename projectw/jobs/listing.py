@@ -120,8 +120,7 @@ async def list_jobs(db: Database, user_id: int, query: JobQuery) -> JobPage:
         jobs = list(await session.scalars(statement))
         if total is None:
             total = int(
-                await session.scalar(select(func.count()).select_from(Job).where(*conditions))
-                or 0
+                await session.scalar(select(func.count()).select_from(Job).where(*conditions)) or 0
             )
         more = len(jobs) > query.limit
         jobs = jobs[: query.limit]

@@ -7,6 +7,8 @@ import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
+
 from projectw.db.engine import Database
 from projectw.jobs import events
 from projectw.state.memory import MemoryState
@@ -116,3 +118,33 @@ async def test_old_events_are_pruned(db: Database, user_id: int) -> None:
     assert await events.prune_events(db, timedelta(hours=1)) == 0
     assert await events.prune_events(db, timedelta(seconds=-1)) == 1
     assert await events.events_after(db, user_id, 0) == []
+
+
+async def test_woken_streams_share_a_read_only_if_it_started_after_their_wake(
+    db: Database, user_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The database read is replaced by one that waits for a gate, so that a read is reliably
+    # still in flight while other streams arrive; nothing else can hold a query open on cue.
+    gate = asyncio.Event()
+    calls: list[int] = []
+
+    async def gated_read(_db: Database, _user_id: int, after: int) -> list[events.StreamedEvent]:
+        calls.append(after)
+        await gate.wait()
+        return []
+
+    monkeypatch.setattr(events, "events_after", gated_read)
+    loop = asyncio.get_running_loop()
+    woken_at = loop.time()
+    first = asyncio.ensure_future(events._shared_events_after(db, user_id, 5, woken_at))
+    await asyncio.sleep(0)
+    same_wake = asyncio.ensure_future(events._shared_events_after(db, user_id, 5, woken_at))
+    await asyncio.sleep(0)
+    assert calls == [5]
+    later_wake = asyncio.ensure_future(events._shared_events_after(db, user_id, 5, loop.time()))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert calls == [5, 5]
+    gate.set()
+    assert await asyncio.gather(first, same_wake, later_wake) == [[], [], []]
+    assert events._reads == {}
