@@ -7,6 +7,8 @@ extension is an optional field an old runner never sends and ignores when it rec
 - ``stage`` and ``accepting_jobs`` in heartbeats, and a ``wait`` query parameter that turns a
   heartbeat into a long poll answered as soon as a job is assigned or an abort is requested;
 - ``job_id`` in heartbeat answers and results, so a runner and the server agree on the job;
+- the newly assigned job's settings in the heartbeat answer, and the runner's next job in the
+  answer to its result, which saves a round trip or two per job;
 - a result that carries the canonical ``result`` transcript instead of the five rendered
   formats, and an ``error_code`` beside ``error_msg``.
 """
@@ -55,15 +57,18 @@ class HeartbeatRequest(_Wire):
     )
 
 
+class JobInfoResponse(_Wire):
+    id: int
+    settings: dict[str, Any]
+
+
 class HeartbeatResponse(_Wire):
     abort: bool
     job_assigned: bool
     job_id: int | None = None
-
-
-class JobInfoResponse(_Wire):
-    id: int
-    settings: dict[str, Any]
+    job: JobInfoResponse | None = Field(
+        None, description="A newly assigned job's id and settings (no retrieve_job_info needed)."
+    )
 
 
 class LegacyTranscript(_Wire):
@@ -93,6 +98,12 @@ class SubmitResultRequest(_Wire):
 
 
 class Acknowledged(_Wire):
-    """The answer to unregister and submit_job_result: old runners only check it is JSON."""
+    """The answer to unregister: old runners only check that it is JSON."""
 
     detail: str
+
+
+class SubmitResultResponse(Acknowledged):
+    next_job: JobInfoResponse | None = Field(
+        None, description="The job this runner was given next, if any; start on it at once."
+    )

@@ -24,6 +24,7 @@ from projectw.protocol import (
     RegisterRequest,
     RegisterResponse,
     SubmitResultRequest,
+    SubmitResultResponse,
 )
 
 router = APIRouter(prefix=RUNNER_ROUTES, tags=["runners"])
@@ -31,7 +32,7 @@ router = APIRouter(prefix=RUNNER_ROUTES, tags=["runners"])
 _bearer = HTTPBearer(auto_error=False, scheme_name="RunnerToken", description="The runner's token.")
 
 
-def runner_token(
+async def runner_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str | None:
     return credentials.credentials if credentials is not None else None
@@ -82,7 +83,12 @@ async def heartbeat(
         beat = await sessions.long_poll(runtime, token, session_token, request, wait)
     else:
         beat = await sessions.heartbeat(runtime, token, session_token, request)
-    return HeartbeatResponse(abort=beat.abort, job_assigned=beat.job_assigned, job_id=beat.job_id)
+    job = None
+    if beat.job_id is not None and beat.job_settings is not None:
+        job = JobInfoResponse(id=beat.job_id, settings=beat.job_settings)
+    return HeartbeatResponse(
+        abort=beat.abort, job_assigned=beat.job_assigned, job_id=beat.job_id, job=job
+    )
 
 
 @router.get("/retrieve_job_info")
@@ -116,6 +122,6 @@ async def submit_job_result(
     runtime: RuntimeDep,
     token: RunnerToken,
     session_token: SessionToken = None,
-) -> Acknowledged:
-    """Finish the runner's job with a transcript or an error."""
-    return Acknowledged(detail=await results.submit_result(runtime, token, session_token, body))
+) -> SubmitResultResponse:
+    """Finish the runner's job with a transcript or an error; answers its next job, if any."""
+    return await results.submit_result(runtime, token, session_token, body)

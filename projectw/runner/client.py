@@ -19,6 +19,7 @@ from projectw.protocol import (
     RegisterRequest,
     RegisterResponse,
     SubmitResultRequest,
+    SubmitResultResponse,
 )
 
 log = logging.getLogger(__name__)
@@ -185,8 +186,10 @@ class ServerClient:
             raise ServerUnavailable(f"{type(exc).__name__}: {exc}") from None
         return size
 
-    async def submit(self, request: SubmitResultRequest) -> None:
-        await self._request("POST", "/submit_job_result", body=request)
+    async def submit(self, request: SubmitResultRequest) -> SubmitResultResponse:
+        return _parse(
+            SubmitResultResponse, await self._request("POST", "/submit_job_result", body=request)
+        )
 
 
 def _check(response: httpx.Response) -> None:

@@ -23,7 +23,7 @@ import httpx
 
 from projectw.protocol import (
     HeartbeatRequest,
-    HeartbeatResponse,
+    JobInfoResponse,
     RegisterRequest,
     SubmitResultRequest,
 )
@@ -220,31 +220,42 @@ class Runner:
     async def _serve(self, client: ServerClient) -> None:
         """Wait for jobs and do them, until stopped (raises Stopped) or the session closes."""
         wait = self.config.long_poll_seconds
+        job: JobInfoResponse | None = None
         while True:
             if self._stop.is_set():
                 raise Stopped()
-            beat = await self._retrying(
-                "heartbeat",
-                lambda: client.heartbeat(HeartbeatRequest(), wait=wait),
-                stoppable=True,
-            )
-            if beat.job_assigned:
-                await self._work(client, beat)
-            elif not wait:
-                await self._sleep(self.config.heartbeat_seconds)
+            aborted = False
+            if job is None:
+                beat = await self._retrying(
+                    "heartbeat",
+                    lambda: client.heartbeat(HeartbeatRequest(), wait=wait),
+                    stoppable=True,
+                )
+                if not beat.job_assigned:
+                    if not wait:
+                        await self._sleep(self.config.heartbeat_seconds)
+                    continue
+                aborted = beat.abort
+                try:
+                    current = beat.job or await self._job_info(client)
+                except NoJob:
+                    continue
+            else:
+                current = job
+            if aborted:
+                job = await self._report(
+                    client,
+                    SubmitResultRequest(error_msg=ABORTED, error_code="aborted", job_id=current.id),
+                )
+            else:
+                job = await self._work(client, current)
 
-    async def _work(self, client: ServerClient, beat: HeartbeatResponse) -> None:
-        """Do the assigned job from fetching it to reporting its result."""
-        try:
-            info = await self._retrying("fetching the job", client.job_info, stoppable=False)
-        except NoJob:
-            return
-        if beat.abort:
-            await self._report(
-                client, SubmitResultRequest(error_msg=ABORTED, error_code="aborted", job_id=info.id)
-            )
-            return
-        log.info("job started", extra={"job_id": info.id})
+    async def _job_info(self, client: ServerClient) -> JobInfoResponse:
+        return await self._retrying("fetching the job", client.job_info, stoppable=False)
+
+    async def _work(self, client: ServerClient, job: JobInfoResponse) -> JobInfoResponse | None:
+        """Do a job from fetching its recording to reporting the result; the next job, if any."""
+        log.info("job started", extra={"job_id": job.id})
         with tempfile.TemporaryDirectory(prefix="projectw-job-", dir=self._work_dir()) as folder:
             audio = Path(folder) / "audio"
             try:
@@ -254,12 +265,12 @@ class Runner:
                     stoppable=False,
                 )
             except ServerRefused as exc:
-                log.warning("job %s cannot be fetched: %s", info.id, exc)
-                return
-            result = await self._transcribe(client, info.id, audio, info.settings)
+                log.warning("job %s cannot be fetched: %s", job.id, exc)
+                return None
+            result = await self._transcribe(client, job.id, audio, job.settings)
         if result is None:
-            return
-        await self._report(client, result)
+            return None
+        return await self._report(client, result)
 
     def _work_dir(self) -> Path | None:
         folder = self.config.work_dir
@@ -267,17 +278,21 @@ class Runner:
             folder.mkdir(parents=True, exist_ok=True)
         return folder
 
-    async def _report(self, client: ServerClient, result: SubmitResultRequest) -> None:
+    async def _report(
+        self, client: ServerClient, result: SubmitResultRequest
+    ) -> JobInfoResponse | None:
+        """Report a result; the server's answer may hand over the next job at once."""
         try:
-            await self._retrying(
+            answer = await self._retrying(
                 "reporting the result", lambda: client.submit(result), stoppable=False
             )
         except NoJob:
             log.warning("job %s was taken back by the server; result dropped", result.job_id)
-            return
+            return None
         self.jobs_done += 1
         outcome = "failed" if result.error_msg else "succeeded"
         log.info("job reported", extra={"job_id": result.job_id, "outcome": outcome})
+        return answer.next_job
 
     def _on_progress(self, stage: str, percent: float) -> None:
         self._progress = (stage, percent)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from projectw.jobs.queue import results
-from projectw.protocol import SubmitResultRequest
+from projectw.protocol import SubmitResultRequest, SubmitResultResponse
 from projectw.transcripts.model import Segment, Transcript
 from tests.queue.conftest import FakeRunner
 
@@ -18,7 +18,7 @@ async def fetch_audio(runner: FakeRunner) -> bytes:
     return b"".join([chunk async for chunk in audio.chunks])
 
 
-async def succeed(runner: FakeRunner, job_id: int | None = None) -> str:
+async def succeed(runner: FakeRunner, job_id: int | None = None) -> SubmitResultResponse:
     return await results.submit_result(
         runner.runtime,
         runner.token,
@@ -27,7 +27,7 @@ async def succeed(runner: FakeRunner, job_id: int | None = None) -> str:
     )
 
 
-async def fail(runner: FakeRunner, message: str = "boom") -> str:
+async def fail(runner: FakeRunner, message: str = "boom") -> SubmitResultResponse:
     return await results.submit_result(
         runner.runtime, runner.token, runner.session_token, SubmitResultRequest(error_msg=message)
     )

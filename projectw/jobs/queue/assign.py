@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -44,21 +44,27 @@ def queue_order() -> tuple[Any, ...]:
 
 async def free_runners(session: AsyncSession, now: datetime) -> list[Runner]:
     """Online runners that take work and hold no job, highest priority first."""
-    busy = exists().where(Job.runner_id == Runner.id, Job.status.in_(ACTIVE))
+    busy = set(
+        await session.scalars(
+            select(Job.runner_id).where(Job.status.in_(ACTIVE), Job.runner_id.is_not(None))
+        )
+    )
     rows = await session.scalars(
         select(Runner)
-        .where(*is_online(now), Runner.accepting_jobs.is_(True), ~busy)
+        .where(*is_online(now), Runner.accepting_jobs.is_(True))
         .order_by(Runner.priority.desc(), Runner.id)
     )
-    return list(rows)
+    return [runner for runner in rows if runner.id not in busy]
 
 
 async def users_in_turn_order(session: AsyncSession) -> list[tuple[int, int]]:
     """(user id, queued job count) of users with queued work, whose turn it is first."""
     served = aliased(Job)
+    # Status alone, so the index on (status, user_id, …) answers it without reading rows: a
+    # queued job never has an abort requested (aborting a queued job ends it at once).
     queued = (
         select(Job.user_id, func.count().label("waiting"), func.min(Job.created_at).label("oldest"))
-        .where(*is_waiting())
+        .where(Job.status == "queued")
         .group_by(Job.user_id)
         .subquery()
     )

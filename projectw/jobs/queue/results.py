@@ -23,7 +23,7 @@ from projectw.jobs.queue.changes import QueueChanges
 from projectw.jobs.queue.leases import ABORTED_MESSAGE, active_job, finish
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.sessions import runner_by_session
-from projectw.protocol import JobInfoResponse, SubmitResultRequest
+from projectw.protocol import JobInfoResponse, SubmitResultRequest, SubmitResultResponse
 from projectw.transcripts.model import Transcript
 from projectw.transcripts.whisperx_json import from_whisperx
 
@@ -121,8 +121,8 @@ def _transcript_of(request: SubmitResultRequest) -> tuple[Transcript | None, str
 
 async def submit_result(
     runtime: Runtime, token: str | None, session_token: str | None, request: SubmitResultRequest
-) -> str:
-    """Finish the runner's job with its result; returns a sentence for the runner."""
+) -> SubmitResultResponse:
+    """Finish the runner's job with its result; the answer names the runner's next job."""
     async with runtime.db.session() as session:
         runner = await runner_by_session(session, token, session_token)
         job = await active_job(session, runner.id)
@@ -170,18 +170,21 @@ async def submit_result(
                 runner.jobs_failed += 1
                 outcome = "failed"
             else:
-                job.transcript_blob_id = blob_id
                 await mark_complete(session, blob_id)
+                job.transcript_blob_id = blob_id
                 stored = True
                 await finish(session, job, "succeeded", now, changes)
                 runner.jobs_succeeded += 1
                 outcome = "succeeded"
+            next_job = None
             if runner.accepting_jobs:
-                await assign_jobs(session, now, runtime.queue.lease, changes)
+                for made in await assign_jobs(session, now, runtime.queue.lease, changes):
+                    if made.runner.id == runner.id:
+                        next_job = JobInfoResponse(id=made.job.id, settings=made.job.settings)
             job_id = job.id
     finally:
         if blob_id is not None and not stored:
             await store.discard(blob_id)
     await changes.publish(runtime)
     log.info("job finished", extra={"job_id": job_id, "status": outcome, "runner_id": runner.id})
-    return f"Job {job_id} {outcome}."
+    return SubmitResultResponse(detail=f"Job {job_id} {outcome}.", next_job=next_job)

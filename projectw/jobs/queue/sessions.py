@@ -80,6 +80,7 @@ class Beat:
     abort: bool
     job_id: int | None
     job_status: str | None
+    job_settings: dict[str, Any] | None = None
 
     @property
     def job_assigned(self) -> bool:
@@ -202,6 +203,7 @@ async def heartbeat(
             abort=job is not None and job.abort_requested,
             job_id=job.id if job is not None else None,
             job_status=job.status if job is not None else None,
+            job_settings=job.settings if job is not None and job.status == "assigned" else None,
         )
     await changes.publish(runtime)
     return beat

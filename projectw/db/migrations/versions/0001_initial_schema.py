@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 12:18:59.906029
+Create Date: 2026-11-28 13:03:15.350977
 """
 
 from __future__ import annotations
@@ -259,6 +259,11 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_jobs_transcript_blob_id"), ["transcript_blob_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_jobs_turn",
+            ["status", "user_id", sa.literal_column("priority DESC"), "created_at", "id"],
+            unique=False,
+        )
         batch_op.create_index("ix_jobs_user_assigned", ["user_id", "assigned_at"], unique=False)
         batch_op.create_index("ix_jobs_user_created", ["user_id", "created_at", "id"], unique=False)
         batch_op.create_index("ix_jobs_user_name", ["user_id", "file_name", "id"], unique=False)
@@ -272,6 +277,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobs_user_name")
         batch_op.drop_index("ix_jobs_user_created")
         batch_op.drop_index("ix_jobs_user_assigned")
+        batch_op.drop_index("ix_jobs_turn")
         batch_op.drop_index(batch_op.f("ix_jobs_transcript_blob_id"))
         batch_op.drop_index(batch_op.f("ix_jobs_runner_id"))
         batch_op.drop_index("ix_jobs_queue")
