@@ -132,6 +132,8 @@ def _owner_job(world: World) -> Mapping[str, object]:
     return {"job_id": _job(world)}
 
 
+_REGISTER = {"name": "r", "version": "1", "git_hash": "x", "source_code_url": "u", "priority": 1}
+
 OWNER_SESSION = {"session_id": lambda w: w.owner_session_id}
 OWNER_TOKEN = {"token_id": lambda w: w.api_token_id}
 
@@ -219,18 +221,20 @@ EXPECTATIONS: dict[tuple[str, str], Case] = {
     # A signed-in caller gets an endless stream, which the in-process client cannot end;
     # tests/jobs/test_api_events.py checks streams over real HTTP.
     ("GET", "/api/events"): Case(requires_sign_in()),
-    # --- runners (issue 5): runner tokens, not user credentials; that issue completes these ---
-    # These two validate the body before the runner token; the runners issue fills them in.
-    ("POST", "/api/runners/register"): Case({}),
-    ("POST", "/api/runners/unregister"): Case({"anonymous": 401, "user": 401}),
-    ("POST", "/api/runners/heartbeat"): Case({"anonymous": 401, "user": 401}),
-    ("GET", "/api/runners/retrieve_job_info"): Case({"anonymous": 401, "user": 401}),
-    ("POST", "/api/runners/retrieve_job_audio"): Case({"anonymous": 401, "user": 401}),
-    ("POST", "/api/runners/submit_job_result"): Case({}),
-    ("POST", "/api/admin/runners"): Case(requires_admin()),
-    ("GET", "/api/admin/runners"): Case(requires_admin()),
+    # --- runners (issue 5): the protocol takes runner tokens only, never user credentials ---
+    ("POST", "/api/runners/register"): Case(public(401), body=lambda _w, _r: _REGISTER),
+    ("POST", "/api/runners/unregister"): Case(public(401)),
+    ("POST", "/api/runners/heartbeat"): Case(public(401), body=lambda _w, _r: {"progress": 0}),
+    ("GET", "/api/runners/retrieve_job_info"): Case(public(401)),
+    ("POST", "/api/runners/retrieve_job_audio"): Case(public(401)),
+    ("POST", "/api/runners/submit_job_result"): Case(
+        public(401), body=lambda _w, _r: {"error_msg": "x"}
+    ),
+    ("POST", "/api/admin/runners"): Case(admin_only(201), body=lambda _w, _r: {"name": "m"}),
+    ("GET", "/api/admin/runners"): Case(admin_only(200)),
+    # No such runner: an admin gets as far as looking it up.
     ("DELETE", "/api/admin/runners/{runner_id}"): Case(
-        requires_admin(), params=lambda _w: {"runner_id": 1}
+        admin_only(404), params=lambda _w: {"runner_id": 999_999}
     ),
 }
 
