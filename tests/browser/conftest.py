@@ -14,7 +14,9 @@ from tests.browser.harness import AXE, CHROMIUM, CHROMIUM_ARGS, Server, new_cont
 from tests.serving import ServerProcess
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop running while it is open, which the
+# asyncio tests of other modules must not find.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     assert AXE.is_file(), f"{AXE} is missing: run `npm ci` in frontend/ first"
     with sync_playwright() as playwright:

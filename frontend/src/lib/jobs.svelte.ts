@@ -13,6 +13,8 @@ export const jobs = $state({
 	total: 0,
 	loading: false,
 	live: false,
+	/** The latest finished job, in words, for screen readers. */
+	announcement: '',
 	status: 'all' as StatusFilter,
 	search: '',
 	sort: 'newest' as SortKey,
@@ -96,8 +98,13 @@ function applyUpdate(data: Partial<Job> & { job_id?: number; id?: number }): voi
 	const id = data.job_id ?? data.id;
 	const job = jobs.items.find((j) => j.id === id);
 	if (!job) return;
+	const before = job.status;
 	for (const [key, value] of Object.entries(data)) {
 		if (key !== 'job_id') (job as unknown as Record<string, unknown>)[key] = value;
+	}
+	if (job.status !== before && FINISHED.includes(job.status)) {
+		const outcome = { succeeded: 'is done', failed: 'failed', aborted: 'was aborted' }[job.status as 'succeeded'];
+		jobs.announcement = `${job.file_name} ${outcome}.`;
 	}
 }
 

@@ -2,6 +2,10 @@
 export const labelClass = 'mb-1 block text-sm font-medium text-gray-900 dark:text-gray-100';
 export const inputClass =
 	'block w-full rounded-lg border border-gray-300 bg-gray-50 p-2 text-sm text-gray-900 focus:border-blue-500 focus:ring-blue-500 dark:border-gray-600 dark:bg-gray-700 dark:text-white dark:placeholder-gray-400';
+export const selectClass =
+	'block w-full rounded-lg border border-gray-300 bg-gray-50 py-2 pr-8 pl-2 text-sm text-gray-900 focus:border-blue-500 focus:ring-blue-500 dark:border-gray-600 dark:bg-gray-700 dark:text-white';
+export const radioClass =
+	'h-4 w-4 border-gray-300 text-blue-600 focus:ring-2 focus:ring-blue-500 dark:border-gray-600 dark:bg-gray-700';
 export const checkClass =
 	'h-4 w-4 rounded border-gray-300 text-blue-600 focus:ring-2 focus:ring-blue-500 dark:border-gray-600 dark:bg-gray-700';
 export const buttonClass =

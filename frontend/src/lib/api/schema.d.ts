@@ -615,7 +615,7 @@ export interface paths {
         put?: never;
         /**
          * Submit Job Result
-         * @description Finish the runner's job with a transcript or an error.
+         * @description Finish the runner's job with a transcript or an error; answers its next job, if any.
          */
         post: operations["submit_job_result_api_runners_submit_job_result_post"];
         delete?: never;
@@ -908,7 +908,7 @@ export interface components {
         };
         /**
          * Acknowledged
-         * @description The answer to unregister and submit_job_result: old runners only check it is JSON.
+         * @description The answer to unregister: old runners only check that it is JSON.
          */
         Acknowledged: {
             /** Detail */
@@ -1302,6 +1302,8 @@ export interface components {
         HeartbeatResponse: {
             /** Abort */
             abort: boolean;
+            /** @description A newly assigned job's id and settings (no retrieve_job_info needed). */
+            job?: components["schemas"]["JobInfoResponse"] | null;
             /** Job Assigned */
             job_assigned: boolean;
             /** Job Id */
@@ -1797,6 +1799,13 @@ export interface components {
             /** @description The canonical transcript; the server renders every format from it. */
             result?: components["schemas"]["Transcript"] | null;
             transcript?: components["schemas"]["LegacyTranscript"] | null;
+        };
+        /** SubmitResultResponse */
+        SubmitResultResponse: {
+            /** Detail */
+            detail: string;
+            /** @description The job this runner was given next, if any; start on it at once. */
+            next_job?: components["schemas"]["JobInfoResponse"] | null;
         };
         /** TermsList */
         TermsList: {
@@ -3108,7 +3117,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Acknowledged"];
+                    "application/json": components["schemas"]["SubmitResultResponse"];
                 };
             };
             /** @description Validation Error */
