@@ -22,6 +22,7 @@ from projectw.auth.admin import AdminUserService
 from projectw.auth.sessions import start_session
 from projectw.config import Settings
 from projectw.db.models import User
+from tests.media import MediaFactory
 
 POSTGRES_URL = os.environ.get(
     "PW_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -239,3 +240,12 @@ async def admin_client(app: FastAPI, admin_account: Account) -> AsyncIterator[ht
     """Signed in as a verified administrator who accepted the terms."""
     async with signed_in_client(app, admin_account) as http:
         yield http
+
+
+# --- media: real recordings made with espeak-ng and ffmpeg (tests/media.py) -------------------
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> MediaFactory:
+    """Real recordings of every kind the upload accepts or refuses, made once per session."""
+    return MediaFactory(tmp_path_factory.mktemp("media"))

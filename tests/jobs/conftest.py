@@ -21,7 +21,6 @@ from projectw.db.models import User
 from projectw.jobs.blobstore import BlobStore
 from projectw.runtime import Runtime
 from tests.conftest import Account, create_account, make_settings
-from tests.media import MediaFactory
 
 
 @pytest.fixture
@@ -57,12 +56,6 @@ def secret() -> bytes:
 def store(db: Database, secret: bytes) -> BlobStore:
     """A blob store with small chunks, so that multi-chunk cases stay small."""
     return BlobStore(db, secret, chunk_size=1000)
-
-
-@pytest.fixture(scope="session")
-def media(tmp_path_factory: pytest.TempPathFactory) -> MediaFactory:
-    """Real recordings made with espeak-ng and ffmpeg, once per test session."""
-    return MediaFactory(tmp_path_factory.mktemp("media"))
 
 
 # Small limits, so that refusing a too large or too long upload needs only small files.
