@@ -15,7 +15,7 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -71,14 +71,6 @@ def _human_bytes(count: int) -> str:
     raise AssertionError("unreachable")
 
 
-@dataclass
-class _Part:
-    name: str | None = None
-    file_name: str | None = None
-    content_type: str | None = None
-    headers: dict[str, bytes] = field(default_factory=dict)
-
-
 class _FormReader:
     """Callbacks for python-multipart: routes part data to the file or to small fields."""
 
@@ -90,7 +82,7 @@ class _FormReader:
         self.file_name: str | None = None
         self.file_type: str | None = None
         self.fields: dict[str, bytearray] = {}
-        self._part = _Part()
+        self._headers: dict[str, bytes] = {}
         self._header_field = bytearray()
         self._header_value = bytearray()
         self._target: bytearray | None = None
@@ -108,7 +100,7 @@ class _FormReader:
         }
 
     def _part_begin(self) -> None:
-        self._part = _Part()
+        self._headers = {}
 
     def _header_field_data(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
@@ -119,14 +111,12 @@ class _FormReader:
     def _header_end(self) -> None:
         name = self._header_field.decode("latin-1").strip().lower()
         # Kept as bytes: browsers send UTF-8 file names raw in the header (RFC 7578).
-        self._part.headers[name] = bytes(self._header_value)
+        self._headers[name] = bytes(self._header_value)
         self._header_field.clear()
         self._header_value.clear()
 
     def _headers_finished(self) -> None:
-        _disposition, options = parse_options_header(
-            self._part.headers.get("content-disposition", b"")
-        )
+        _disposition, options = parse_options_header(self._headers.get("content-disposition", b""))
         name = options.get(b"name", b"").decode("utf-8", "replace")
         file_name = options.get(b"filename")
         if name == FILE_FIELD:
@@ -135,7 +125,7 @@ class _FormReader:
             self.file_name = clean_file_name(
                 file_name.decode("utf-8", "replace") if file_name else ""
             )
-            declared = self._part.headers.get("content-type")
+            declared = self._headers.get("content-type")
             self.file_type = declared.decode("latin-1") if declared is not None else None
             self._in_file = True
         else:
