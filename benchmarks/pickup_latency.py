@@ -20,7 +20,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-from throughput import make_recording, server, stamp
+from throughput import ZERO_WORK, make_recording, server, stamp
 
 from tests.runner.processes import (
     RunnerProcess,
@@ -29,8 +29,6 @@ from tests.runner.processes import (
     signed_in,
     upload,
 )
-
-ZERO_WORK = {"PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "0"}
 
 
 def percentile(values: list[float], share: float) -> float:

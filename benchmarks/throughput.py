@@ -38,7 +38,10 @@ from tests.runner.processes import (
 )
 from tests.serving import ServerProcess
 
-ZERO_WORK = {"PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "0"}
+ZERO_WORK = {
+    "PROJECTW_RUNNER__ENGINE": "dummy",
+    "PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "0",
+}
 
 
 def make_recording(folder: Path) -> Path:

@@ -208,7 +208,12 @@ def test_the_appliance_transcribes_with_its_embedded_runner(
     with (
         contextlib.ExitStack() as stack,
         ServerProcess(
-            data, embedded_runner=True, env={"PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "0"}
+            data,
+            embedded_runner=True,
+            env={
+                "PROJECTW_RUNNER__ENGINE": "dummy",
+                "PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "0",
+            },
         ) as server,
     ):
         url = server.wait_ready()

@@ -20,7 +20,7 @@ from projectw.jobs.blobstore import BlobStore, mark_complete
 from projectw.jobs.media import media_type_for
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ABORTED_MESSAGE, active_job, finish
+from projectw.jobs.queue.leases import ABORTED_MESSAGE, finish
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.sessions import runner_by_session
 from projectw.protocol import JobInfoResponse, SubmitResultRequest, SubmitResultResponse
@@ -50,8 +50,7 @@ async def job_info(
 ) -> JobInfoResponse:
     """The id and full settings of the runner's job."""
     async with runtime.db.session() as session:
-        runner = await runner_by_session(session, token, session_token)
-        job = await active_job(session, runner.id)
+        runner, job = await runner_by_session(session, token, session_token)
         if job is None:
             raise _no_job()
         return JobInfoResponse(id=job.id, settings=job.settings)
@@ -79,8 +78,7 @@ async def open_audio(runtime: Runtime, token: str | None, session_token: str | N
     changes = QueueChanges()
     now = utcnow()
     async with queue_transaction(runtime.db) as session:
-        runner = await runner_by_session(session, token, session_token)
-        job = await active_job(session, runner.id)
+        runner, job = await runner_by_session(session, token, session_token)
         if job is None:
             raise _no_job()
         blob_id = job.audio_blob_id
@@ -124,8 +122,7 @@ async def submit_result(
 ) -> SubmitResultResponse:
     """Finish the runner's job with its result; the answer names the runner's next job."""
     async with runtime.db.session() as session:
-        runner = await runner_by_session(session, token, session_token)
-        job = await active_job(session, runner.id)
+        runner, job = await runner_by_session(session, token, session_token)
         if job is None or (request.job_id is not None and request.job_id != job.id):
             raise _no_job()
         duration = job.duration_seconds
@@ -144,8 +141,7 @@ async def submit_result(
     now = utcnow()
     try:
         async with queue_transaction(runtime.db) as session:
-            runner = await runner_by_session(session, token, session_token)
-            job = await active_job(session, runner.id)
+            runner, job = await runner_by_session(session, token, session_token)
             if job is None or (request.job_id is not None and request.job_id != job.id):
                 raise _no_job()
             if job.abort_requested:

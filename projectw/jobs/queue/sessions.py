@@ -14,16 +14,16 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import utcnow
-from projectw.db.models import Runner
+from projectw.db.models import Job, Runner
 from projectw.errors import Forbidden, Unauthorized
 from projectw.jobs import events
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import active_job, end_session, release
+from projectw.jobs.queue.leases import ACTIVE, active_job, end_session, release
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.reaper import refresh_waiting_reasons
 from projectw.protocol import HeartbeatRequest, RegisterRequest, RegisterResponse
@@ -48,28 +48,46 @@ def new_runner_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
+def _no_token() -> Unauthorized:
+    return Unauthorized("The runner token is missing, unknown or revoked.")
+
+
+def _by_token(token: str) -> ColumnElement[bool]:
+    return and_(Runner.token_hash == hash_token(token), Runner.revoked_at.is_(None))
+
+
 async def runner_by_token(session: AsyncSession, token: str | None) -> Runner:
     """The runner this token belongs to; 401 if unknown or revoked."""
-    runner = None
-    if token:
-        runner = await session.scalar(
-            select(Runner).where(
-                Runner.token_hash == hash_token(token), Runner.revoked_at.is_(None)
-            )
-        )
+    runner = await session.scalar(select(Runner).where(_by_token(token))) if token else None
     if runner is None:
-        raise Unauthorized("The runner token is missing, unknown or revoked.")
+        raise _no_token()
     return runner
 
 
 async def runner_by_session(
     session: AsyncSession, token: str | None, session_token: str | None
-) -> Runner:
-    """The runner whose open session this is; 401 if the session is not (any longer) open."""
-    runner = await runner_by_token(session, token)
+) -> tuple[Runner, Job | None]:
+    """The runner whose open session this is, and the job it holds; 401 if no such session.
+
+    One query for both: every protocol call needs them, and runners call often.
+    """
+    row = None
+    if token:
+        row = (
+            await session.execute(
+                select(Runner, Job)
+                .outerjoin(Job, and_(Job.runner_id == Runner.id, Job.status.in_(ACTIVE)))
+                .where(_by_token(token))
+                .order_by(Job.assigned_at, Job.id)
+                .limit(1)
+            )
+        ).first()
+    if row is None:
+        raise _no_token()
+    runner, job = row
     if not session_token or runner.session_token_hash != hash_token(session_token):
         raise RunnerSessionInvalid("This runner session is not open; register the runner again.")
-    return runner
+    return runner, job
 
 
 @dataclass(frozen=True)
@@ -178,11 +196,10 @@ async def heartbeat(
     changes = QueueChanges()
     now = utcnow()
     async with queue_transaction(runtime.db) as session:
-        runner = await runner_by_session(session, token, session_token)
+        runner, job = await runner_by_session(session, token, session_token)
         runner.online_until = now + lease
         runner.last_heartbeat_at = now
         runner.accepting_jobs = request.accepting_jobs
-        job = await active_job(session, runner.id)
         if job is None and runner.accepting_jobs:
             await assign_jobs(session, now, lease, changes)
             job = await active_job(session, runner.id)
