@@ -1,1 +1,0 @@
-import"./BgQ1Hfu-.js";

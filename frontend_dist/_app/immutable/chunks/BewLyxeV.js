@@ -1,0 +1,1 @@
+import"./DxunN7O8.js";

@@ -1,0 +1,1 @@
+import{mt as e}from"./DxunN7O8.js";e();

@@ -1,1 +1,0 @@
-import{mt as e}from"./BgQ1Hfu-.js";e();

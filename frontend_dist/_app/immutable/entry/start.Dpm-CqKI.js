@@ -1,1 +1,0 @@
-export{i as load_css,n as start}from"../chunks/CsO7FK1f.js";
