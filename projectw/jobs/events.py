@@ -19,7 +19,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import utcnow
@@ -36,6 +36,8 @@ KEEPALIVE_SECONDS = 15.0
 PROGRESS_EVENT_INTERVAL = 1.0
 # Rows read per query; a stream that fell far behind catches up in several reads.
 _BATCH = 500
+# How long a transaction that records an event may take from insert to commit, at most.
+LATE_COMMIT_WINDOW = timedelta(seconds=30)
 
 
 def channel(user_id: int) -> str:
@@ -85,17 +87,48 @@ async def latest_event_id(db: Database, user_id: int) -> int:
     return int(value or 0)
 
 
+def _possibly_late(user_id: int, up_to: int) -> list[ColumnElement[bool]]:
+    """The user's recent events up to an id: those a late commit may still add to."""
+    return [
+        Event.created_at >= utcnow() - LATE_COMMIT_WINDOW,
+        Event.user_id == user_id,
+        Event.id <= up_to,
+    ]
+
+
+def _streamed(row: Event) -> StreamedEvent:
+    return StreamedEvent(row.id, row.type, {"job_id": row.job_id, **row.payload})
+
+
 async def events_after(db: Database, user_id: int, after: int) -> list[StreamedEvent]:
+    """The user's events with ids above ``after``, oldest first (at most one batch).
+
+    On PostgreSQL, ids are handed out when rows are inserted but become visible when their
+    transactions commit, so an event may appear after one with a higher id was read. The
+    events of the last LATE_COMMIT_WINDOW are therefore returned as well; streams skip those
+    they already sent. On SQLite one writer at a time makes commit order id order.
+    """
     async with db.session() as session:
-        rows = await session.scalars(
-            select(Event)
-            .where(Event.user_id == user_id, Event.id > after)
-            .order_by(Event.id)
-            .limit(_BATCH)
+        rows = list(
+            await session.scalars(
+                select(Event)
+                .where(Event.user_id == user_id, Event.id > after)
+                .order_by(Event.id)
+                .limit(_BATCH)
+            )
         )
-        return [
-            StreamedEvent(row.id, row.type, {"job_id": row.job_id, **row.payload}) for row in rows
-        ]
+        if not db.is_sqlite:
+            late = await session.scalars(select(Event).where(*_possibly_late(user_id, after)))
+            rows = sorted([*late, *rows], key=lambda row: row.id)
+        return [_streamed(row) for row in rows]
+
+
+async def _visible_late_ids(db: Database, user_id: int, up_to: int) -> list[int]:
+    """Ids ``events_after`` would return again as possibly late, as visible now."""
+    if db.is_sqlite:
+        return []
+    async with db.session() as session:
+        return list(await session.scalars(select(Event.id).where(*_possibly_late(user_id, up_to))))
 
 
 # Reads in flight, by (database, user, cursor), with the loop time each started: the streams of
@@ -154,6 +187,10 @@ async def stream_events(
         cursor = last_event_id if last_event_id is not None else await latest_event_id(db, user_id)
         yield "retry: 3000\n\n"
         loop = asyncio.get_running_loop()
+        # Ids sent recently: late-committed events come back with later reads (see
+        # ``events_after``) and must not be sent twice. Those already visible at the start
+        # belong to what the client has (or, on a new stream, did not ask for).
+        sent = dict.fromkeys(await _visible_late_ids(db, user_id, cursor), loop.time())
         while not stopping.is_set():
             # Wake-ups that arrived so far are for commits made before now, which any read
             # started from now on sees; wake-ups arriving during the read stay queued.
@@ -161,10 +198,18 @@ async def stream_events(
             while not wakeups.empty():
                 wakeups.get_nowait()
             batch = await _shared_events_after(db, user_id, cursor, since)
+            fresh = 0
             for event in batch:
-                cursor = event.id
+                if event.id in sent:
+                    continue
+                sent[event.id] = loop.time()
+                cursor = max(cursor, event.id)
+                fresh += 1
                 yield event.text
-            if len(batch) == _BATCH:
+            horizon = loop.time() - 2 * LATE_COMMIT_WINDOW.total_seconds()
+            for event_id in [i for i, moment in sent.items() if moment < horizon]:
+                del sent[event_id]
+            if fresh and len(batch) >= _BATCH:
                 continue
             if stopping_or_closed.is_set():
                 break

@@ -148,3 +148,28 @@ async def test_woken_streams_share_a_read_only_if_it_started_after_their_wake(
     gate.set()
     assert await asyncio.gather(first, same_wake, later_wake) == [[], [], []]
     assert events._reads == {}
+
+
+async def test_an_event_committed_after_a_later_one_is_still_sent(
+    db: Database, user_id: int
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite has one writer at a time, so events commit in id order there")
+    state = MemoryState()
+    stream = events.stream_events(db, state, asyncio.Event(), user_id, None)
+    await _next(stream)
+    async with db.session() as slow:
+        await events.add_event(
+            slow, user_id=user_id, type=events.JOB_UPDATED, job_id=1, payload={"progress": 1}
+        )
+        await slow.flush()
+        await _emit(db, state, user_id, 2, progress=2)
+        assert _parse(await _next(stream))["data"] == {"job_id": 2, "progress": 2}
+        await slow.commit()
+    await events.wake(state, user_id)
+    late = _parse(await _next(stream))
+    assert late["data"] == {"job_id": 1, "progress": 1}
+    reading = asyncio.ensure_future(_next(stream))
+    await _emit(db, state, user_id, 3, progress=3)
+    assert _parse(await reading)["data"] == {"job_id": 3, "progress": 3}
+    await stream.aclose()
