@@ -25,7 +25,7 @@ from projectw.transcripts.model import Transcript
 RUNNER_ROUTES = "/api/runners"
 SESSION_PARAM = "session_token"
 
-ErrorCode = Literal["aborted", "engine_error", "engine_crashed", "audio_unavailable"]
+ErrorCode = Literal["aborted", "engine_error", "engine_crashed"]
 
 
 class _Wire(BaseModel):

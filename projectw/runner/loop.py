@@ -61,10 +61,6 @@ class Backoff:
         self.delay = BACKOFF_START
         self.failures = 0
 
-    def reset(self) -> None:
-        self.delay = BACKOFF_START
-        self.failures = 0
-
     def next(self) -> float:
         self.failures += 1
         pause = self.delay * random.uniform(0.8, 1.2)
@@ -100,10 +96,6 @@ class Runner:
         if self._stop_deadline is None or deadline < self._stop_deadline:
             self._stop_deadline = deadline
         self._stop.set()
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
 
     async def run(self) -> None:
         """Serve until ``stop``; raises EngineUnavailable or TokenRejected when it cannot."""

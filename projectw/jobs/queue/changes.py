@@ -41,13 +41,17 @@ class QueueChanges:
 
     async def job_updated(self, session: AsyncSession, job: Job, **changed: Any) -> None:
         """Record an event with the changed fields of ``job`` (values already set on it)."""
+        await self.event(session, job.user_id, job.id, **changed)
+
+    async def event(self, session: AsyncSession, user_id: int, job_id: int, **changed: Any) -> None:
+        """Record an event with the changed fields of the job ``job_id`` of ``user_id``."""
         payload = {name: _wire(value) for name, value in changed.items()}
         await events.add_event(
-            session, user_id=job.user_id, type=events.JOB_UPDATED, job_id=job.id, payload=payload
+            session, user_id=user_id, type=events.JOB_UPDATED, job_id=job_id, payload=payload
         )
-        self.users.add(job.user_id)
+        self.users.add(user_id)
         if changed.get("status") in FINAL:
-            self.finished.append(job.id)
+            self.finished.append(job_id)
 
     def wake_runner(self, runner_id: int | None) -> None:
         if runner_id is not None:
@@ -64,6 +68,7 @@ class QueueChanges:
                 # The runner's long poll ends at its timeout and sees the change then.
                 log.warning("could not wake a runner", extra={"runner_id": runner_id})
         if self.finished:
+            # Imported here: the jobs service itself imports the queue.
             from projectw.jobs.service import job_finished
 
             for job_id in self.finished:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import utcnow
@@ -41,22 +42,26 @@ async def refresh_waiting_reasons(
     session: AsyncSession, now: datetime, changes: QueueChanges
 ) -> None:
     """Set every queued job's waiting reason from the runners online now."""
-    online = [
-        parse_capabilities(runner.capabilities) for runner in await online_runners(session, now)
-    ]
+    online = [parse_capabilities(r.capabilities) for r in await online_runners(session, now)]
     rows = await session.execute(
-        select(Job.id, Job.settings, Job.waiting_reason).where(*is_waiting())
+        select(Job.id, Job.user_id, Job.settings, Job.waiting_reason).where(*is_waiting())
     )
     reasons: dict[str, str | None] = {}
-    for job_id, settings, current in rows:
+    changed: dict[str | None, list[tuple[int, int]]] = defaultdict(list)
+    for job_id, user_id, settings, current in rows:
         key = json.dumps(settings or {}, sort_keys=True, default=str)
         if key not in reasons:
             reasons[key] = describe_wait(online, settings or {})
         if reasons[key] != current:
-            job = await session.get(Job, job_id)
-            if job is not None:
-                job.waiting_reason = reasons[key]
-                await changes.job_updated(session, job, waiting_reason=reasons[key])
+            changed[reasons[key]].append((job_id, user_id))
+    for reason, jobs in changed.items():
+        await session.execute(
+            update(Job)
+            .where(Job.id.in_([job_id for job_id, _user in jobs]), *is_waiting())
+            .values(waiting_reason=reason)
+        )
+        for job_id, user_id in jobs:
+            await changes.event(session, user_id, job_id, waiting_reason=reason)
 
 
 async def reap(runtime: Runtime) -> ReapReport:
