@@ -1788,7 +1788,7 @@ export interface components {
         /** SubmitResultRequest */
         SubmitResultRequest: {
             /** Error Code */
-            error_code?: ("aborted" | "engine_error" | "engine_crashed" | "audio_unavailable") | null;
+            error_code?: ("aborted" | "engine_error" | "engine_crashed") | null;
             /** Error Msg */
             error_msg?: string | null;
             /**
