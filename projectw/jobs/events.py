@@ -172,31 +172,32 @@ async def stream_events(
     kept event after that id is sent first.
     """
     subscription = await state.subscribe(channel(user_id))
-    wakeups: asyncio.Queue[None] = asyncio.Queue()
+    loop = asyncio.get_running_loop()
+    woken = asyncio.Event()
+    # When the latest wake-up arrived: its commit is visible to any read started later.
+    woken_at = [loop.time()]
+    stopping_or_closed = asyncio.Event()
 
     async def listen() -> None:
         async for _message in subscription:
-            wakeups.put_nowait(None)
+            woken_at[0] = loop.time()
+            woken.set()
         # The backend closed the subscription (shutdown or a slow reader cut off).
         stopping_or_closed.set()
 
-    stopping_or_closed = asyncio.Event()
     listener = asyncio.create_task(listen())
     stop_waiter = asyncio.create_task(stopping.wait())
     try:
         cursor = last_event_id if last_event_id is not None else await latest_event_id(db, user_id)
         yield "retry: 3000\n\n"
-        loop = asyncio.get_running_loop()
         # Ids sent recently: late-committed events come back with later reads (see
         # ``events_after``) and must not be sent twice. Those already visible at the start
         # belong to what the client has (or, on a new stream, did not ask for).
         sent = dict.fromkeys(await _visible_late_ids(db, user_id, cursor), loop.time())
+        since = loop.time()
         while not stopping.is_set():
-            # Wake-ups that arrived so far are for commits made before now, which any read
-            # started from now on sees; wake-ups arriving during the read stay queued.
-            since = loop.time()
-            while not wakeups.empty():
-                wakeups.get_nowait()
+            # A wake-up arriving from here on is for a commit this read may miss: read again.
+            woken.clear()
             batch = await _shared_events_after(db, user_id, cursor, since)
             fresh = 0
             for event in batch:
@@ -213,15 +214,18 @@ async def stream_events(
                 continue
             if stopping_or_closed.is_set():
                 break
-            woken = asyncio.ensure_future(wakeups.get())
-            closed = asyncio.ensure_future(stopping_or_closed.wait())
-            done, _pending = await asyncio.wait(
-                {woken, closed, stop_waiter}, timeout=keepalive, return_when="FIRST_COMPLETED"
-            )
-            woken.cancel()
-            closed.cancel()
-            if not done:
-                yield KEEPALIVE
+            if not woken.is_set():
+                wake = asyncio.ensure_future(woken.wait())
+                closed = asyncio.ensure_future(stopping_or_closed.wait())
+                done, _pending = await asyncio.wait(
+                    {wake, closed, stop_waiter}, timeout=keepalive, return_when="FIRST_COMPLETED"
+                )
+                wake.cancel()
+                closed.cancel()
+                if not done:
+                    yield KEEPALIVE
+            # Streams woken by the same wake-up share one read (see _shared_events_after).
+            since = woken_at[0]
     finally:
         listener.cancel()
         stop_waiter.cancel()
