@@ -30,6 +30,8 @@ NEVER_FALLBACK = ("/api", "/docs", "/docs-static", "/openapi.json", "/healthz", 
 
 IMMUTABLE_CACHE = "public, max-age=31536000, immutable"
 _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL)
+# Static style attributes in compiled templates (SvelteKit's route announcer has one).
+_TEMPLATE_STYLE = re.compile(rb'style="([^"\\]*)"')
 _STATIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -45,28 +47,39 @@ def find_frontend_dir() -> Path | None:
     return None
 
 
+def _source_hash(content: bytes) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(content).digest()).decode() + "'"
+
+
 def script_hashes(html: bytes) -> list[str]:
     """CSP source expressions allowing exactly the inline scripts of a page."""
-    return [
-        "'sha256-" + base64.b64encode(hashlib.sha256(body).digest()).decode() + "'"
-        for body in _INLINE_SCRIPT.findall(html)
-    ]
+    return [_source_hash(body) for body in _INLINE_SCRIPT.findall(html)]
 
 
-def content_security_policy(html: bytes) -> str:
-    """The page may load only its own files; inline scripts only by hash.
+def template_style_hashes(root: Path) -> list[str]:
+    """CSP source expressions for the fixed style attributes the app's scripts create."""
+    found: set[bytes] = set()
+    for script in sorted((root / "_app").rglob("*.js")):
+        found.update(_TEMPLATE_STYLE.findall(script.read_bytes()))
+    return sorted(_source_hash(style) for style in found)
 
-    Inline style attributes stay allowed (`style-src-attr`): the UI components set widths of
-    progress bars that way. Audio and video play from the server or a local blob; images may be
-    data: URLs (icons).
+
+def content_security_policy(html: bytes, style_hashes: list[str] | None = None) -> str:
+    """The page may load only its own files; inline scripts and styles only by hash.
+
+    Widths of progress bars are set through the CSSOM, which the policy does not restrict;
+    fixed style attributes of the app's templates are allowed one by one ('unsafe-hashes'
+    with their hashes, never 'unsafe-inline'). Audio and video play from the server or a local
+    blob; images may be data: URLs (icons).
     """
     scripts = " ".join(["'self'", *script_hashes(html)])
+    attributes = " ".join(["'unsafe-hashes'", *style_hashes]) if style_hashes else "'none'"
     return "; ".join(
         [
             "default-src 'self'",
             f"script-src {scripts}",
             "style-src 'self'",
-            "style-src-attr 'unsafe-inline'",
+            f"style-src-attr {attributes}",
             "img-src 'self' data:",
             "media-src 'self' blob:",
             "connect-src 'self'",
@@ -91,7 +104,9 @@ class FrontendApp:
         self.index_headers = {
             **_STATIC_HEADERS,
             "Cache-Control": "no-cache",
-            "Content-Security-Policy": content_security_policy(self.index),
+            "Content-Security-Policy": content_security_policy(
+                self.index, template_style_hashes(self.root)
+            ),
         }
 
     def _file(self, path: str) -> Path | None:
