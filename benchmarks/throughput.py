@@ -1,10 +1,11 @@
 """Queue throughput: many short jobs through dummy runners with zero work time.
 
 Run: .venv/bin/python benchmarks/throughput.py [--jobs 1000] [--runners 8] [--embedded]
-                                               [--mode queued|live]
+                                               [--mode queued|live] [--database-url URL]
 
-A real `projectw serve` (SQLite in a fresh data dir) and N real `projectw runner --engine dummy`
-processes (or, with --embedded, the server's own embedded runner) take 1-second WAV jobs.
+A real `projectw serve` (SQLite in a fresh data dir, or an empty PostgreSQL database given with
+--database-url) and N real `projectw runner --engine dummy` processes (or, with --embedded, the
+server's own embedded runner) take 1-second WAV jobs.
 
 - ``queued``: every job is uploaded first, then the runners start; the figure is jobs / (last
   finish - first assignment), from the server's own timestamps: the queue and runner path alone.
@@ -68,9 +69,11 @@ def make_recording(folder: Path) -> Path:
 
 
 @contextmanager
-def server(data: Path, port: int, embedded: bool) -> Iterator[ServerProcess]:
+def server(
+    data: Path, port: int, embedded: bool, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
     with ServerProcess(
-        data, "--port", str(port), embedded_runner=embedded, env=ZERO_WORK
+        data, "--port", str(port), embedded_runner=embedded, env={**ZERO_WORK, **(env or {})}
     ) as process:
         process.wait_ready()
         try:
@@ -143,7 +146,11 @@ def main() -> None:
     parser.add_argument("--runners", type=int, default=8)
     parser.add_argument("--embedded", action="store_true", help="Use the embedded runner only.")
     parser.add_argument("--mode", choices=["queued", "live"], default="queued")
+    parser.add_argument(
+        "--database-url", help="An empty PostgreSQL database (default: SQLite in the data dir)."
+    )
     args = parser.parse_args()
+    env = {"PROJECTW_DATABASE_URL": args.database_url} if args.database_url else {}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)
         data = folder / "server"
@@ -151,10 +158,10 @@ def main() -> None:
         recording = make_recording(folder)
         url = f"http://127.0.0.1:{port}"
         # Accounts first, with no runner anywhere, so that queued mode really queues.
-        with server(data, port, embedded=False):
-            user = signed_in(url, data, "bench@example.org", admin=True)
+        with server(data, port, embedded=False, env=env):
+            user = signed_in(url, data, "bench@example.org", admin=True, env=env)
             stack.callback(user.close)
-            tokens = [create_runner_token(data, f"bench-{i}") for i in range(args.runners)]
+            tokens = [create_runner_token(data, f"bench-{i}", env) for i in range(args.runners)]
             if args.mode == "queued":
                 started = time.perf_counter()
                 upload_all(user, recording, args.jobs, 4)
@@ -163,7 +170,7 @@ def main() -> None:
                     f"uploaded {args.jobs} jobs in {upload_seconds:.1f} s "
                     f"({args.jobs / upload_seconds:.1f} uploads/s)\n"
                 )
-        process = stack.enter_context(server(data, port, embedded=args.embedded))
+        process = stack.enter_context(server(data, port, embedded=args.embedded, env=env))
         runners: list[RunnerProcess] = []
         if not args.embedded:
             for number, token in enumerate(tokens):

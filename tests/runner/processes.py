@@ -32,14 +32,16 @@ def clean_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return environment
 
 
-def projectw_cli(data_dir: Path, *args: str, stdin: str = "") -> str:
+def projectw_cli(
+    data_dir: Path, *args: str, stdin: str = "", env: Mapping[str, str] | None = None
+) -> str:
     """Run `projectw ARGS --data-dir DATA_DIR`; its standard output."""
     result = subprocess.run(
         [sys.executable, "-m", "projectw", *args, "--data-dir", str(data_dir)],
         input=stdin,
         capture_output=True,
         text=True,
-        env=clean_environment(),
+        env=clean_environment(env),
         timeout=120,
         check=False,
     )
@@ -47,15 +49,29 @@ def projectw_cli(data_dir: Path, *args: str, stdin: str = "") -> str:
     return result.stdout
 
 
-def create_runner_token(data_dir: Path, name: str) -> str:
-    return projectw_cli(data_dir, "admin", "create-runner-token", "--name", name).strip()
+def create_runner_token(data_dir: Path, name: str, env: Mapping[str, str] | None = None) -> str:
+    return projectw_cli(data_dir, "admin", "create-runner-token", "--name", name, env=env).strip()
 
 
-def signed_in(url: str, data_dir: Path, email: str, *, admin: bool = False) -> httpx.Client:
+def signed_in(
+    url: str,
+    data_dir: Path,
+    email: str,
+    *,
+    admin: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> httpx.Client:
     """A client of the server at ``url`` signed in as a new account made with the CLI."""
     flags = ["--admin"] if admin else []
     projectw_cli(
-        data_dir, "admin", "create-user", email, *flags, "--password-stdin", stdin=PASSWORD + "\n"
+        data_dir,
+        "admin",
+        "create-user",
+        email,
+        *flags,
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+        env=env,
     )
     client = httpx.Client(base_url=url, timeout=30)
     response = client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
