@@ -95,9 +95,22 @@ def test_an_expired_session_leads_to_sign_in_and_back(
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"#/account$"))
 
+    # The theme follows the system until chosen; the choice survives a reload.
+    page.emulate_media(color_scheme="light")
+    html = page.locator("html")
+    expect(html).not_to_have_class(re.compile(r"\bdark\b"))
+    page.get_by_test_id("theme-toggle").click()  # system → light
+    page.get_by_test_id("theme-toggle").click()  # light → dark
+    expect(html).to_have_class(re.compile(r"\bdark\b"))
+    page.reload()
+    expect(html).to_have_class(re.compile(r"\bdark\b"))
+    expect(page.get_by_test_id("theme-toggle")).to_have_attribute("aria-label", re.compile("Dark"))
+
 
 def test_api_docs_work_under_their_policy(page: Page, start_server: ServerFactory) -> None:
     server = start_server(runner={"embedded": False})
+    page.goto(f"{server.url}/#/no/such/page")
+    expect(page.get_by_role("heading", name="There is no such page")).to_be_visible()
     page.goto(f"{server.url}/docs")
     # Swagger's inline start-up script ran (it renders into #swagger-ui) and nothing was blocked.
     expect(page.locator("#swagger-ui .swagger-ui")).to_be_attached()

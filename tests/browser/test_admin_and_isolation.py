@@ -102,6 +102,7 @@ def test_another_user_sees_none_of_the_first_users_jobs(
 
         other.goto(f"{server.url}/#/jobs/{job_id}")
         expect(other.get_by_test_id("toast-error")).to_be_visible()
+        expect(other.get_by_test_id("job-missing")).to_be_visible()
         expect(other.get_by_test_id("job-title")).to_have_count(0)
         assert recording.name not in other.content()
         audio = other.request.get(f"{server.url}/api/jobs/{job_id}/audio")
