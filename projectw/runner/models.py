@@ -313,6 +313,17 @@ class ModelStore:
                 found.append(refusal)
         return found
 
+    def startup_problems(self, preload: tuple[str, ...] | list[str]) -> list[str]:
+        """What an engine reports when it starts: preloaded models it cannot serve, and an
+        offline runner without any model at all."""
+        found = self.problems(preload)
+        if self.sources.offline and not self.available():
+            found.append(
+                "No Whisper model is on this runner and downloads are turned off "
+                "(runner.offline); add one to runner.model_paths or the models folder."
+            )
+        return found
+
     def _download_refusal(self, name: str) -> str | None:
         """Why ``name`` cannot be downloaded, or None when it can."""
         if self.sources.offline:
@@ -345,8 +356,8 @@ def _progress_logger(name: str) -> type[Any]:
             kwargs["file"] = io.StringIO()
             kwargs["mininterval"] = 2.0
             kwargs["disable"] = False
+            self._last_logged = 0.0  # tqdm's constructor already displays
             super().__init__(*args, **kwargs)
-            self._last_logged = 0.0
 
         def display(self, msg: str | None = None, pos: int | None = None) -> bool:
             now = time.monotonic()

@@ -15,6 +15,7 @@ from projectw.runner.models import (
     ModelStore,
     ModelUnavailable,
     WarmModels,
+    _progress_logger,
     choose_device,
 )
 
@@ -107,6 +108,17 @@ def test_download_failure_is_reported_without_hanging(
     assert any(record.getMessage() == "downloading model" for record in caplog.records)
 
 
+def test_download_progress_goes_to_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="projectw.runner.models")
+    progress = _progress_logger("tiny")(total=4, desc="Fetching 4 files")
+    for _ in range(4):
+        progress.update(1)
+    progress.close()
+    reports = [r for r in caplog.records if r.getMessage() == "model download progress"]
+    assert reports and all(r.model == "tiny" for r in reports)  # type: ignore[attr-defined]
+    assert reports[-1].percent == 100.0  # type: ignore[attr-defined]
+
+
 def test_available_lists_every_source(dirs: dict[str, Path]) -> None:
     configured = model_folder(dirs["configured"] / "x")
     model_folder(dirs["models"] / "base")
@@ -135,6 +147,14 @@ def test_problems_offline(dirs: dict[str, Path]) -> None:
     assert "Model 'small' is not on this runner" in problems[0]
     assert store(dirs, offline=False).problems(["small"]) == []
     assert "not one that can be downloaded" in store(dirs, offline=False).problems(["huge"])[0]
+
+
+def test_startup_problems(dirs: dict[str, Path]) -> None:
+    assert "No Whisper model is on this runner" in store(dirs).startup_problems([])[0]
+    assert store(dirs, offline=False).startup_problems([]) == []
+    model_folder(dirs["models"] / "base")
+    assert store(dirs).startup_problems(["base"]) == []
+    assert "Model 'small'" in store(dirs).startup_problems(["small"])[0]
 
 
 def test_engine_config_from_runner_settings(tmp_path: Path) -> None:

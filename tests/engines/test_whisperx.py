@@ -254,6 +254,19 @@ def test_diarization_model_boundary(tmp_path: Path, tiny_model: Path) -> None:
         engine.close()
 
 
+def test_preloaded_models_are_warm(tiny_model: Path) -> None:
+    engine = WhisperXEngine(
+        EngineConfig(
+            sources=ModelSources(model_paths={"tiny.en": tiny_model}, offline=True),
+            preload_models=("tiny.en",),
+        )
+    )
+    try:
+        assert set(engine.warm.keys()) == {"tiny.en", "vad:pyannote"}
+    finally:
+        engine.close()
+
+
 def test_registry_factory(tiny_model: Path) -> None:
     engine = create({"model_paths": {"tiny.en": str(tiny_model)}, "offline": True, "batch_size": 4})
     try:

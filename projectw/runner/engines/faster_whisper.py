@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -202,7 +203,7 @@ class FasterWhisperEngine:
         self._preload()
 
     def _report_problems(self) -> None:
-        for problem in self.store.problems(list(self.config.preload_models)):
+        for problem in self.store.startup_problems(self.config.preload_models):
             log.error("model not available", extra={"problem": problem})
 
     def _preload(self) -> None:
@@ -280,6 +281,7 @@ class FasterWhisperEngine:
         arguments = decode_arguments(options, suppress)
         batch_size = self.config.batch_size
         log.info("decoding started", extra={"model": options.model})
+        started = time.monotonic()
         progress("transcribing", 0.0)
         if batch_size > 1 and options.vad is not None:
             from faster_whisper import BatchedInferencePipeline
@@ -305,6 +307,10 @@ class FasterWhisperEngine:
             if duration > 0:
                 progress("transcribing", min(100.0, 100.0 * segment.end / duration))
         _check(cancelled)
+        log.info(
+            "decoding finished",
+            extra={"model": options.model, "seconds": round(time.monotonic() - started, 3)},
+        )
         return segments, info.language
 
     def _numeral_tokens(self, name: str, model: Any) -> list[int]:

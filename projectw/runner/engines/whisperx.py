@@ -96,7 +96,7 @@ class WhisperXEngine:
         self._load_diarizer = load_diarizer
         if load_diarizer is None and config.sources.hf_token:
             self._load_diarizer = self._hub_diarizer
-        for problem in self.store.problems(list(config.preload_models)):
+        for problem in self.store.startup_problems(config.preload_models):
             log.error("model not available", extra={"problem": problem})
         self._nltk_dir = (
             config.sources.cache_dir / "nltk_data" if config.sources.cache_dir else None
@@ -108,6 +108,20 @@ class WhisperXEngine:
             # downloaded to) the model cache too, so an offline runner can be given it there.
             if str(self._nltk_dir) not in nltk.data.path:
                 nltk.data.path.append(str(self._nltk_dir))
+        for name in config.preload_models:
+            try:
+                model = self.store.local(name)
+                if model is not None:
+                    self._warm_up(model)
+            except EngineError as exc:
+                log.error("model could not be preloaded", extra={"problem": str(exc)})
+
+    def _warm_up(self, model: ResolvedModel) -> None:
+        with (
+            self.warm.use(model.name, model.size_bytes(), lambda: self._whisper(model)),
+            self.warm.use("vad:pyannote", _VAD_BYTES, self._vad),
+        ):
+            pass
 
     def capabilities(self) -> Capabilities:
         features = ["translate", "vad", "alignment"]
