@@ -16,6 +16,7 @@ from projectw.db.base import utcnow
 from projectw.db.models import Job, Runner, User
 from projectw.jobs.blobstore import BlobStore, mark_complete
 from projectw.jobs.queue import registry, sessions
+from projectw.jobs.service import JobService
 from projectw.jobs.settings import validate_settings
 from projectw.protocol import HeartbeatRequest, RegisterRequest
 from projectw.runner.engines.base import Capabilities
@@ -146,6 +147,6 @@ async def expire_runner(runtime: Runtime, runner_id: int) -> None:
 
 
 async def request_abort(runtime: Runtime, job_id: int) -> None:
-    """What the jobs service does for a job a runner holds: flag it."""
-    async with runtime.db.session() as session, session.begin():
-        await session.execute(update(Job).where(Job.id == job_id).values(abort_requested=True))
+    """The job's owner aborts it through the jobs service, as the API does."""
+    job = await job_row(runtime, job_id)
+    await JobService(runtime).abort(job.user_id, job_id)

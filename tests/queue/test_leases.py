@@ -126,6 +126,17 @@ async def test_revoking_a_runner_requeues_its_job(runtime: Runtime) -> None:
     assert states[other.id].online and states[other.id].busy
 
 
+async def test_abort_of_a_queued_job(runtime: Runtime) -> None:
+    user = await make_user(runtime)
+    job_id = await add_job(runtime, user)
+    await request_abort(runtime, job_id)
+    assert (await job_row(runtime, job_id)).status == "aborted"
+    runner = await add_runner(runtime)
+    assert (await runner.beat()).job_id is None
+    await reap(runtime)
+    assert (await job_row(runtime, job_id)).status == "aborted"
+
+
 async def test_abort_of_an_assigned_job(runtime: Runtime) -> None:
     user = await make_user(runtime)
     job_id = await add_job(runtime, user)
