@@ -95,6 +95,27 @@ def test_an_expired_session_leads_to_sign_in_and_back(
     expect(page.get_by_role("heading", name="Account", level=1)).to_be_visible()
     expect(page).to_have_url(re.compile(r"#/account$"))
 
+    # An API token is shown once, then listed by name only, and can be revoked.
+    page.get_by_label("Token name").fill("backup script")
+    page.get_by_role("button", name="Create token").click()
+    token = page.get_by_test_id("new-token").input_value()
+    assert len(token) >= 20
+    me = page.request.get(
+        f"{server.url}/api/users/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert me.json()["email"] == "alan@example.org"
+    page.get_by_role("button", name="Done").click()
+    tokens = page.get_by_test_id("tokens")
+    expect(tokens).to_contain_text("backup script")
+    assert token not in page.content()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Revoke token backup script").click()
+    expect(tokens).to_contain_text("No tokens yet.")
+    revoked = page.request.get(
+        f"{server.url}/api/users/me", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert revoked.status == 401
+
     # The theme follows the system until chosen; the choice survives a reload.
     page.emulate_media(color_scheme="light")
     html = page.locator("html")
