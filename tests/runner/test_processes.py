@@ -18,6 +18,7 @@ import pytest
 
 from tests.media import MediaFactory
 from tests.runner.processes import (
+    PASSWORD,
     RunnerProcess,
     create_runner_token,
     free_port,
@@ -232,3 +233,37 @@ def test_the_appliance_transcribes_with_its_embedded_runner(
         assert [(r["embedded"], r["online"]) for r in runners] == [(True, True)]
         assert server.stop() == 0
     assert not any("Traceback" in line for line in server.stderr)
+
+
+def test_the_appliance_stopped_mid_job_finishes_it_after_a_restart(
+    tmp_path: Path, media: MediaFactory
+) -> None:
+    data = tmp_path / "appliance"
+    env = {
+        "PROJECTW_RUNNER__ENGINE": "dummy",
+        # About 20 s of work for the recording: the server stops in the middle of it.
+        "PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "6",
+    }
+    with contextlib.ExitStack() as stack:
+        first = stack.enter_context(ServerProcess(data, embedded_runner=True, env=env))
+        url = first.wait_ready()
+        user = signed_in(url, data, "solo@example.org", admin=True)
+        stack.callback(user.close)
+        job_id = upload(user, media.path("wav"))
+        _wait_running([user])
+        assert first.stop() == 0
+    assert not any("Traceback" in line for line in first.stderr), "\n".join(first.stderr)
+    fast = {**env, "PROJECTW_RUNNER__DUMMY_SECONDS_PER_AUDIO_SECOND": "0"}
+    with contextlib.ExitStack() as stack:
+        second = stack.enter_context(ServerProcess(data, embedded_runner=True, env=fast))
+        url = second.wait_ready()
+        owner = httpx.Client(base_url=url, timeout=30)
+        stack.callback(owner.close)
+        login = owner.post(
+            "/api/auth/login", json={"email": "solo@example.org", "password": PASSWORD}
+        )
+        owner.headers["Authorization"] = f"Bearer {login.json()['token']}"
+        job = wait_until_finished([owner], 1, timeout=60)[job_id]
+        # The embedded runner gave the job back when the server stopped: no attempt was lost.
+        assert (job["status"], job["attempts"]) == ("succeeded", 0)
+        assert second.stop() == 0
