@@ -40,6 +40,7 @@ from projectw.transcripts.model import EngineInfo, Segment, Transcript, Word
 log = logging.getLogger(__name__)
 
 NAME = "whisperx"
+# WhisperX always decodes speech chunks in batches: this many when runner.batch_size is 1.
 DEFAULT_BATCH_SIZE = 8
 # Memory estimates for models whose size is not known before loading them.
 _VAD_BYTES = 20 * 1024**2
@@ -296,9 +297,12 @@ class WhisperXEngine:
             )
             log.info("decoding started", extra={"model": options.model})
             progress("transcribing", 0.0)
+            batch_size = self.config.batch_size
+            if batch_size == 1:
+                batch_size = DEFAULT_BATCH_SIZE
             result: dict[str, Any] = pipeline.transcribe(
                 samples,
-                batch_size=self.config.batch_size if self.config.batch_size > 1 else None,
+                batch_size=batch_size,
                 language=language,
                 task=options.task,
                 chunk_size=vad_options.chunk_size if vad_options else 30,
