@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -175,6 +178,17 @@ def test_engine_config_from_runner_settings(tmp_path: Path) -> None:
     assert config.sources.cache_dir is None
     assert config.preload_models == ("tiny.en",)
     assert EngineConfig.from_options({}) == EngineConfig()
+
+
+def test_lower_priority_only_raises_niceness() -> None:
+    code = (
+        "import os; from projectw.runner.models import lower_priority; "
+        "lower_priority(7); a = os.nice(0); lower_priority(3); print(a, os.nice(0))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    before = os.nice(0)
+    assert result.stdout.split() == [str(max(7, before))] * 2
 
 
 def test_auto_device_on_this_machine_is_cpu_int8() -> None:
