@@ -150,11 +150,12 @@ async def test_woken_streams_share_a_read_only_if_it_started_after_their_wake(
     assert events._reads == {}
 
 
+# SQLite has one writer at a time, so its events always commit in id order.
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_an_event_committed_after_a_later_one_is_still_sent(
     db: Database, user_id: int
 ) -> None:
-    if db.is_sqlite:
-        pytest.skip("SQLite has one writer at a time, so events commit in id order there")
     state = MemoryState()
     stream = events.stream_events(db, state, asyncio.Event(), user_id, None)
     await _next(stream)
