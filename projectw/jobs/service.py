@@ -101,6 +101,12 @@ class JobService:
         A refused upload leaves nothing behind: no blob, no job (the caller removes the file).
         """
         settings = await self.settings_for_upload(user_id, upload.settings_json)
+        async with self.db.session() as session:
+            reason = await unservable_reason(session, settings.model_dump(mode="json"))
+        if reason is not None:
+            # Some runner is online but none can honour these settings: say so now rather
+            # than queueing a job that would wait forever or fail later.
+            raise InvalidInput(reason, code="not_servable")
         info = await asyncio.to_thread(probe_media, upload.path, self.config.max_duration_seconds)
         blob_id = await self.blobs.write_file(upload.path, "audio")
         try:

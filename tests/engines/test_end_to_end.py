@@ -191,16 +191,21 @@ def test_about_lists_models_and_problems(appliance: Appliance) -> None:
     assert "Model 'small' is not on this runner" in engine["model_problems"][0]
 
 
-def test_a_model_no_runner_has_waits_with_a_reason(
+def test_a_model_no_online_runner_has_is_refused_at_submit(
     appliance: Appliance, recordings: dict[str, Path]
 ) -> None:
-    settings = {"model": "medium.en", "language": "en"}
-    job_id = submit(appliance.user, recordings["sentence"], settings)
-    waiting = job(appliance.user, job_id)
-    assert waiting["status"] == "queued"
-    assert "the model 'medium.en'" in waiting["waiting_reason"]
-    assert appliance.user.post(f"/api/jobs/{job_id}/abort").status_code == 200
-    assert job(appliance.user, job_id)["status"] == "aborted"
+    before = appliance.user.get("/api/jobs").json()["total"]
+    path = recordings["sentence"]
+    with path.open("rb") as handle:
+        response = appliance.user.post(
+            "/api/jobs",
+            files={"file": (path.name, handle)},
+            data={"settings": json.dumps({"model": "medium.en", "language": "en"})},
+        )
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "not_servable"
+    assert "the model 'medium.en'" in response.json()["detail"]
+    assert appliance.user.get("/api/jobs").json()["total"] == before
 
 
 def test_abort_mid_transcription(appliance: Appliance, recordings: dict[str, Path]) -> None:
