@@ -169,3 +169,12 @@ def accept_terms(page: Page) -> None:
     page.get_by_label("I accept “Terms of service”").check()
     page.get_by_role("button", name="Accept and continue").click()
     expect(page.get_by_role("heading", name="New transcription")).to_be_visible()
+
+
+def create_first_admin(page: Page, server: Server) -> None:
+    """Use the setup link, then accept the terms: the jobs page is shown."""
+    page.goto(server.setup_link())
+    page.get_by_label("E-mail").fill("ada@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create administrator").click()
+    accept_terms(page)

@@ -12,18 +12,16 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import ServerFactory
-from tests.browser.harness import PASSWORD, Server, accept_terms, check_page, new_context
+from tests.browser.harness import (
+    PASSWORD,
+    accept_terms,
+    check_page,
+    create_first_admin,
+    new_context,
+)
 from tests.media import MediaFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.process]
-
-
-def create_first_admin(page: Page, server: Server) -> None:
-    page.goto(server.setup_link())
-    page.get_by_label("E-mail").fill("ada@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Create administrator").click()
-    accept_terms(page)
 
 
 @pytest.fixture

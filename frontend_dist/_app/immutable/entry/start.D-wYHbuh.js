@@ -1,1 +1,0 @@
-export{a as load_css,n as start}from"../chunks/B_3aZTR3.js";
