@@ -317,11 +317,12 @@ class RunnerSettings(_Section):
         "and API get the CPU first while a transcription runs on the same machine.",
     )
     engine: str = Field(
-        "dummy",
+        "faster-whisper",
         min_length=1,
-        description="Transcription engine: `dummy` (no real transcription: a fixed text spread "
-        "over the recording, for tests), `faster-whisper` or `whisperx`, or `module:factory` "
-        "for an engine of your own.",
+        description="Transcription engine: `faster-whisper` (default, CPU or CUDA), `whisperx` "
+        "(extra `projectw[whisperx]`: alignment and diarization), `dummy` (no real "
+        "transcription: a fixed text spread over the recording, for tests), or "
+        "`module:factory` for an engine of your own.",
     )
     name: str | None = Field(
         None,
