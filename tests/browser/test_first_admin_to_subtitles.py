@@ -102,6 +102,13 @@ def test_first_admin_uploads_a_recording_and_downloads_subtitles(
     assert start - 0.05 <= position < start + 1.5, (start, position)
     playing = page.get_by_test_id("segment").filter(has_text=re.compile("lazy", re.I))
     expect(playing).to_have_attribute("aria-current", "true")
+    # By keyboard: each segment's time is a button that seeks there.
+    first = page.get_by_test_id("segment").first
+    first_start = float(first.get_attribute("data-start") or "nan")
+    first.get_by_role("button").focus()
+    page.keyboard.press("Enter")
+    position = page.get_by_test_id("player").evaluate("player => player.currentTime")
+    assert first_start - 0.05 <= position < first_start + 1.5, (first_start, position)
 
     # The preview shows the file the download will give.
     page.get_by_test_id("download-format").select_option("srt")

@@ -43,7 +43,11 @@ def test_each_upload_has_its_own_progress_and_can_be_cancelled(
         "Network.emulateNetworkConditions",
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256_000},
     )
-    page.locator("#file-picker").set_input_files([str(slow), str(quick)])
+    # The file picker opens from the keyboard.
+    page.get_by_role("button", name="Choose files…").focus()
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files([str(slow), str(quick)])
 
     uploads = page.get_by_test_id("upload")
     expect(uploads).to_have_count(2)
