@@ -44,9 +44,12 @@ def test_each_upload_has_its_own_progress_and_can_be_cancelled(
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": 256_000},
     )
     # The file picker opens from the keyboard.
-    page.get_by_role("button", name="Choose files…").focus()
+    choose = page.get_by_role("button", name="Choose files…")
+    expect(choose).to_be_enabled()
+    choose.focus()
+    expect(choose).to_be_focused()
     with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+        choose.press("Enter")
     chooser.value.set_files([str(slow), str(quick)])
 
     uploads = page.get_by_test_id("upload")
@@ -85,3 +88,15 @@ def test_each_upload_has_its_own_progress_and_can_be_cancelled(
     )
     expect(rows).to_have_count(2)
     expect(rows.first).to_contain_text(dropped.name)
+
+    # Many at once: abort both queued jobs, then delete them.
+    page.get_by_label("Select all jobs on this page").check()
+    page.get_by_role("region", name="Selected jobs").get_by_role("button", name="Abort").click()
+    statuses = page.get_by_test_id("job-status")
+    expect(statuses.nth(0)).to_have_attribute("data-status", "aborted")
+    expect(statuses.nth(1)).to_have_attribute("data-status", "aborted")
+    page.get_by_label("Select all jobs on this page").check()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("region", name="Selected jobs").get_by_role("button", name="Delete").click()
+    expect(rows).to_have_count(0)
+    assert page.request.get(f"{server.url}/api/jobs").json()["total"] == 0
