@@ -16,7 +16,7 @@ from projectw.errors import Unauthorized
 from projectw.runtime import Runtime
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -51,16 +51,16 @@ AuthDep = Annotated[AuthContext, Depends(get_auth)]
 OptionalAuthDep = Annotated[AuthContext | None, Depends(get_optional_auth)]
 
 
-def get_current_user(auth: AuthDep) -> User:
+async def get_current_user(auth: AuthDep) -> User:
     return auth.user
 
 
-def get_submitting_user(auth: AuthDep, runtime: RuntimeDep) -> User:
+async def get_submitting_user(auth: AuthDep, runtime: RuntimeDep) -> User:
     check_may_submit(runtime.settings, auth.user)
     return auth.user
 
 
-def get_admin_user(auth: AuthDep) -> User:
+async def get_admin_user(auth: AuthDep) -> User:
     check_admin(auth)
     return auth.user
 
@@ -73,11 +73,11 @@ AdminUser = Annotated[User, Depends(get_admin_user)]
 """A user calling with admin rights: an admin's session, or an API token created as admin."""
 
 
-def get_accounts(runtime: RuntimeDep) -> AccountService:
+async def get_accounts(runtime: RuntimeDep) -> AccountService:
     return AccountService(runtime.db, runtime.settings, runtime.mail, runtime.state)
 
 
-def get_admin_users(runtime: RuntimeDep) -> AdminUserService:
+async def get_admin_users(runtime: RuntimeDep) -> AdminUserService:
     return AdminUserService(runtime.db, runtime.settings, runtime.mail)
 
 

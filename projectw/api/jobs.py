@@ -24,14 +24,14 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 settings_router = APIRouter(prefix="/api/users/me", tags=["jobs"])
 
 
-def get_job_service(runtime: RuntimeDep) -> JobService:
+async def get_job_service(runtime: RuntimeDep) -> JobService:
     return JobService(runtime)
 
 
 JobServiceDep = Annotated[JobService, Depends(get_job_service)]
 
 
-def get_results(jobs: JobServiceDep) -> Results:
+async def get_results(jobs: JobServiceDep) -> Results:
     return Results(jobs.db, jobs.blobs)
 
 

@@ -302,7 +302,7 @@ async def finished_job(app: FastAPI, user_id: int) -> int:
     transcript = Transcript(segments=[Segment(start=0, end=1, text="Hello.")])
     audio = await store.write_bytes(b"RIFF recording", "audio")
     text = await store.write_bytes(transcript.model_dump_json().encode(), "transcript")
-    async with runtime.db.session() as session, session.begin():
+    async with runtime.db.write_session() as session, session.begin():
         await mark_complete(session, audio)
         await mark_complete(session, text)
         job = Job(
