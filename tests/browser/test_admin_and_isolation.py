@@ -75,6 +75,20 @@ def test_admin_creates_a_runner_token_and_sees_the_runner_come_online(
     expect(page.get_by_test_id("runners-online")).to_have_text("1")
     check_page(page, "admin-runner-online")
 
+    # Users: create one, grant and revoke admin, disable, delete.
+    page.get_by_label("E-mail", exact=True).fill("bob@example.org")
+    page.get_by_label("Password (empty: e-mail an invitation)").fill(PASSWORD)
+    page.get_by_role("button", name="Add user").click()
+    bob = page.get_by_test_id("user-row").filter(has_text="bob@example.org")
+    expect(bob).to_contain_text("User")
+    bob.get_by_role("button", name="Make admin bob@example.org").click()
+    expect(bob.get_by_role("cell", name="Admin", exact=True)).to_be_visible()
+    bob.get_by_role("button", name="Disable bob@example.org").click()
+    expect(bob).to_contain_text("disabled")
+    page.once("dialog", lambda dialog: dialog.accept())
+    bob.get_by_role("button", name="Delete bob@example.org").click()
+    expect(bob).to_have_count(0)
+
 
 def test_another_user_sees_none_of_the_first_users_jobs(
     browser: Browser, page: Page, start_server: ServerFactory, tmp_path: Path
