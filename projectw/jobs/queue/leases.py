@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -146,3 +147,29 @@ def end_session(runner: Runner) -> None:
     runner.session_started_at = None
     runner.online_until = None
     runner.accepting_jobs = True
+
+
+async def close_session(
+    session: AsyncSession,
+    runner: Runner,
+    now: datetime,
+    changes: QueueChanges,
+    *,
+    count_attempt: Callable[[Job], bool],
+    max_attempts: int,
+) -> None:
+    """Hand the runner's job (if any) back to the queue and mark the runner offline.
+
+    ``count_attempt`` decides, for the job held, whether the runner's loss is charged to it.
+    """
+    held = await active_job(session, runner.id)
+    if held is not None:
+        await release(
+            session,
+            held,
+            now,
+            changes,
+            count_attempt=count_attempt(held),
+            max_attempts=max_attempts,
+        )
+    end_session(runner)

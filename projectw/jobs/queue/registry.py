@@ -15,7 +15,7 @@ from projectw.db.models import Job, Runner
 from projectw.errors import Conflict, NotFound
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ACTIVE, active_job, end_session, release
+from projectw.jobs.queue.leases import ACTIVE, close_session
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.reaper import refresh_waiting_reasons
 from projectw.jobs.queue.sessions import hash_token, new_runner_token
@@ -103,18 +103,15 @@ async def revoke_runner(runtime: Runtime, runner_id: int) -> None:
                 "The embedded runner cannot be revoked; set runner.embedded to false instead.",
                 code="runner_embedded",
             )
-        held = await active_job(session, runner.id)
-        if held is not None:
-            # Not the job's fault: no attempt is counted.
-            await release(
-                session,
-                held,
-                now,
-                changes,
-                count_attempt=False,
-                max_attempts=runtime.settings.queue.max_attempts,
-            )
-        end_session(runner)
+        # Not the job's fault: no attempt is counted.
+        await close_session(
+            session,
+            runner,
+            now,
+            changes,
+            count_attempt=lambda _job: False,
+            max_attempts=runtime.settings.queue.max_attempts,
+        )
         runner.revoked_at = now
         changes.wake_runner(runner.id)
         await session.flush()
@@ -138,17 +135,14 @@ async def embedded_runner_token(runtime: Runtime, host: str, name: str) -> str:
             runner = Runner(name=name, embedded_host=host, token_hash=hash_token(token))
             session.add(runner)
         else:
-            held = await active_job(session, runner.id)
-            if held is not None:
-                await release(
-                    session,
-                    held,
-                    now,
-                    changes,
-                    count_attempt=False,
-                    max_attempts=runtime.settings.queue.max_attempts,
-                )
-            end_session(runner)
+            await close_session(
+                session,
+                runner,
+                now,
+                changes,
+                count_attempt=lambda _job: False,
+                max_attempts=runtime.settings.queue.max_attempts,
+            )
             runner.name = name
             runner.token_hash = hash_token(token)
             runner.revoked_at = None

@@ -23,7 +23,7 @@ from projectw.errors import Forbidden, Unauthorized
 from projectw.jobs import events
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ACTIVE, active_job, end_session, release
+from projectw.jobs.queue.leases import ACTIVE, active_job, close_session
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.reaper import refresh_waiting_reasons
 from projectw.protocol import HeartbeatRequest, RegisterRequest, RegisterResponse
@@ -122,16 +122,14 @@ async def register(
                     code="runner_already_online",
                 )
             # The old session ran out but was not reaped yet: treat it as the reaper would.
-            held = await active_job(session, runner.id)
-            if held is not None:
-                await release(
-                    session,
-                    held,
-                    now,
-                    changes,
-                    count_attempt=True,
-                    max_attempts=runtime.settings.queue.max_attempts,
-                )
+            await close_session(
+                session,
+                runner,
+                now,
+                changes,
+                count_attempt=lambda _job: True,
+                max_attempts=runtime.settings.queue.max_attempts,
+            )
         runner.session_token_hash = hash_token(session_token)
         runner.session_started_at = now
         runner.online_until = now + lease
@@ -170,17 +168,14 @@ async def unregister(runtime: Runtime, token: str | None, session_token: str | N
         orderly = (
             session_token is not None and hash_token(session_token) == runner.session_token_hash
         )
-        held = await active_job(session, runner.id)
-        if held is not None:
-            await release(
-                session,
-                held,
-                now,
-                changes,
-                count_attempt=held.status == "running" and not orderly,
-                max_attempts=runtime.settings.queue.max_attempts,
-            )
-        end_session(runner)
+        await close_session(
+            session,
+            runner,
+            now,
+            changes,
+            count_attempt=lambda held: held.status == "running" and not orderly,
+            max_attempts=runtime.settings.queue.max_attempts,
+        )
         changes.wake_runner(runner.id)
         await session.flush()
         await refresh_waiting_reasons(session, now, changes)
