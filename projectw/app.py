@@ -8,7 +8,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from projectw import __version__
-from projectw.api import about, admin_runners, admin_users, auth, health, runners, tos, users
+from projectw.api import (
+    about,
+    admin_queue,
+    admin_runners,
+    admin_users,
+    auth,
+    health,
+    runners,
+    tos,
+    users,
+)
 from projectw.api import events as event_api
 from projectw.api import jobs as job_api
 from projectw.api.docs import install_docs
@@ -54,6 +64,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(event_api.router)
     app.include_router(runners.router)
     app.include_router(admin_runners.router)
+    app.include_router(admin_queue.router)
     install_docs(app)
     # Last: the web app answers only for addresses no router claims.
     install_frontend(app)

@@ -232,6 +232,7 @@ EXPECTATIONS: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/admin/runners"): Case(admin_only(201), body=lambda _w, _r: {"name": "m"}),
     ("GET", "/api/admin/runners"): Case(admin_only(200)),
+    ("GET", "/api/admin/queue"): Case(admin_only(200)),
     # No such runner: an admin gets as far as looking it up.
     ("DELETE", "/api/admin/runners/{runner_id}"): Case(
         admin_only(404), params=lambda _w: {"runner_id": 999_999}

@@ -73,6 +73,9 @@ def test_admin_creates_a_runner_token_and_sees_the_runner_come_online(
     expect(row).to_have_attribute("data-online", "true", timeout=60_000)
     expect(row.get_by_test_id("runner-state")).to_have_text("Online")
     expect(page.get_by_test_id("runners-online")).to_have_text("1")
+    # The queue at a glance: nothing waits, runs or failed on this new server.
+    for card in ("queue-queued", "queue-running", "queue-failed"):
+        expect(page.get_by_test_id(card)).to_have_text("0")
     check_page(page, "admin-runner-online")
 
     # Users: create one, grant and revoke admin, disable, delete.

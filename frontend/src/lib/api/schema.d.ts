@@ -24,6 +24,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/admin/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Queue Overview
+         * @description How many jobs wait and run now, and how many finished in the last day.
+         */
+        get: operations["get_queue_overview_api_admin_queue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/runners": {
         parameters: {
             query?: never;
@@ -1564,6 +1584,39 @@ export interface components {
              */
             email?: string | null;
         };
+        /** QueueOverviewOut */
+        QueueOverviewOut: {
+            /**
+             * Aborted Last Day
+             * @description Jobs aborted in the last 24 hours.
+             */
+            aborted_last_day: number;
+            /**
+             * Assigned
+             * @description Jobs handed to a runner that has not started them yet.
+             */
+            assigned: number;
+            /**
+             * Failed Last Day
+             * @description Jobs that failed in the last 24 hours.
+             */
+            failed_last_day: number;
+            /**
+             * Queued
+             * @description Jobs waiting for a runner.
+             */
+            queued: number;
+            /**
+             * Running
+             * @description Jobs being transcribed.
+             */
+            running: number;
+            /**
+             * Succeeded Last Day
+             * @description Jobs that succeeded in the last 24 hours.
+             */
+            succeeded_last_day: number;
+        };
         /** RegisterRequest */
         RegisterRequest: {
             /** @description What this runner serves; absent for Project-W 0.6 runners. */
@@ -2022,6 +2075,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["About"];
+                };
+            };
+        };
+    };
+    get_queue_overview_api_admin_queue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueOverviewOut"];
                 };
             };
         };

@@ -14,6 +14,7 @@ export type JobPage = Schemas['JobPage'];
 export type BulkOutcome = Schemas['BulkOutcome'];
 export type Runner = Schemas['RunnerInfo'];
 export type RunnerList = Schemas['RunnerList'];
+export type QueueOverview = Schemas['QueueOverviewOut'];
 export type Transcript = Schemas['Transcript'];
 export type Segment = Schemas['Segment'];
 

@@ -1,1 +1,0 @@
-import{t as e}from"./BtAx93at.js";function t(e){let t=e.hash.split(`?`)[1]??``;return new URLSearchParams(t)}function n(t,n={},r=!1){let i=new URLSearchParams(n).toString();return e(`#${t}${i?`?${i}`:``}`,{replaceState:r})}function r(e){return e.hash.replace(/^#/,``)||`/`}function i(e){return e&&e.startsWith(`/`)&&!e.startsWith(`//`)?e:`/`}export{i,n,t as r,r as t};
