@@ -133,6 +133,15 @@ class RunnerSettings(_Section):
         description="On SIGTERM a runner takes no new work and lets its current job finish "
         "for this long; then it stops the job and hands it back to the queue.",
     )
+    abort_grace_seconds: float = Field(
+        0.5,
+        gt=0,
+        le=30,
+        description="After an abort, how long the engine may take to stop by itself before its "
+        "process is killed (a new one is started at once). Engines stop between segments; a "
+        "kill unloads the models, so a larger value keeps them warm at the cost of slower "
+        "aborts.",
+    )
     dummy_seconds_per_audio_second: float = Field(
         0.05,
         ge=0,

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from projectw.config import Settings
 
 # Settings of the runner section that are about the connection, not the engine.
-_NOT_FOR_ENGINES = frozenset({"embedded", "server_url", "token", "name", "priority"})
+_NOT_FOR_ENGINES = frozenset(
+    {"embedded", "server_url", "token", "name", "priority", "abort_grace_seconds"}
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class RunnerConfig:
     long_poll_seconds: float = 25.0
     heartbeat_seconds: float = 1.0
     shutdown_grace_seconds: float = 30.0
+    abort_grace_seconds: float = 0.5
     work_dir: Path | None = None
     log_level: str = "info"
     version: str = __version__
@@ -65,6 +68,7 @@ def runner_config(
         long_poll_seconds=runner.long_poll_seconds,
         heartbeat_seconds=runner.heartbeat_seconds,
         shutdown_grace_seconds=runner.shutdown_grace_seconds,
+        abort_grace_seconds=runner.abort_grace_seconds,
         work_dir=settings.paths.tmp_dir,
         log_level=settings.log_level,
     )

@@ -4,7 +4,8 @@ Why a process and not a thread: the engine keeps its models loaded between jobs 
 lives as long as the runner), yet
 
 - an abort is always honoured: the child is asked to stop, and if the engine does not notice
-  within ``ABORT_GRACE_SECONDS`` (stuck in native code mid-segment) the child is killed;
+  within the abort grace (``runner.abort_grace_seconds``; stuck in native code mid-segment)
+  the child is killed and a new one started;
 - a crash (out of memory, segfault, a corrupt model) kills only the child: that job fails with
   a clear message, a new child is started, and the runner keeps serving;
 - heavy native work never holds the event loop's GIL, which matters for the runner embedded
@@ -37,7 +38,7 @@ from projectw.transcripts.model import Transcript
 
 log = logging.getLogger(__name__)
 
-ABORT_GRACE_SECONDS = 1.5
+ABORT_GRACE_SECONDS = 0.5
 # Seconds between two progress messages (stage changes and 100 % always go through).
 _PROGRESS_INTERVAL = 0.2
 _EXIT_WAIT_SECONDS = 5.0

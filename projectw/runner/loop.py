@@ -38,6 +38,7 @@ from projectw.runner.client import (
 from projectw.runner.config import RunnerConfig
 from projectw.runner.engines.base import Capabilities, EngineCancelled, EngineError
 from projectw.runner.host import EngineCrashed, EngineHost
+from projectw.transcripts.model import Transcript
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +81,10 @@ class Runner:
     ) -> None:
         self.config = config
         self.host = host or EngineHost(
-            config.engine, config.engine_options, log_level=config.log_level
+            config.engine,
+            config.engine_options,
+            log_level=config.log_level,
+            abort_grace=config.abort_grace_seconds,
         )
         self._transport = transport
         self._stop = asyncio.Event()
@@ -301,28 +305,16 @@ class Runner:
         handed_back = False
         try:
             while not work.done():
-                await asyncio.wait({work}, timeout=self.config.heartbeat_seconds)
-                if work.done():
-                    break
                 deadline = self._stop_deadline
                 if deadline is not None and time.monotonic() >= deadline and not cancel.is_set():
                     log.warning("shutdown grace over; handing job %s back", job_id)
                     handed_back = True
                     cancel.set()
-                stage, percent = self._progress
-                try:
-                    beat = await client.heartbeat(
-                        HeartbeatRequest(
-                            progress=percent, stage=stage, accepting_jobs=not self._stop.is_set()
-                        )
-                    )
-                except ServerUnavailable as exc:
-                    log.debug("heartbeat failed while working: %s", exc)
+                if cancel.is_set():
+                    # The engine is stopping (within the host's abort grace); no news to await.
+                    await asyncio.wait({work}, timeout=self.config.heartbeat_seconds)
                     continue
-                except SessionClosed:
-                    cancel.set()
-                    raise
-                if beat.abort or beat.job_id != job_id:
+                if await self._working_beat(client, job_id, work):
                     cancel.set()
         except BaseException:
             cancel.set()
@@ -343,6 +335,42 @@ class Runner:
         except EngineError as exc:
             return SubmitResultRequest(error_msg=str(exc), error_code="engine_error", job_id=job_id)
         return SubmitResultRequest(result=transcript, job_id=job_id)
+
+    async def _working_beat(
+        self, client: ServerClient, job_id: int, work: asyncio.Task[Transcript]
+    ) -> bool:
+        """One heartbeat while the engine works; whether the job must stop.
+
+        The heartbeat carries the progress and long-polls for up to ``heartbeat_seconds``: the
+        server answers it at once when the job is aborted, so an abort reaches the engine in
+        milliseconds rather than at the next beat. It returns early when the work ends.
+        """
+        interval = self.config.heartbeat_seconds
+        started = time.monotonic()
+        stage, percent = self._progress
+        request = HeartbeatRequest(
+            progress=percent, stage=stage, accepting_jobs=not self._stop.is_set()
+        )
+        beat = asyncio.ensure_future(client.heartbeat(request, wait=interval))
+        await asyncio.wait({work, beat}, return_when="FIRST_COMPLETED")
+        if not beat.done():
+            beat.cancel()
+            with contextlib.suppress(BaseException):
+                await beat
+            return False
+        try:
+            answer = beat.result()
+        except ServerUnavailable as exc:
+            log.debug("heartbeat failed while working: %s", exc)
+            answer = None
+        if answer is not None and (answer.abort or answer.job_id != job_id):
+            return True
+        # A server that answers at once (no long poll, or unreachable) is not asked again
+        # before the interval is over.
+        remaining = interval - (time.monotonic() - started)
+        if remaining > 0:
+            await asyncio.wait({work}, timeout=remaining)
+        return False
 
     async def _hand_back(self, client: ServerClient) -> None:
         """Give the job back to the queue by closing the session in order."""

@@ -34,7 +34,11 @@ async def running(runner: Runner) -> AsyncIterator[asyncio.Task[None]]:
 
 
 async def make_runner(
-    admin: httpx.AsyncClient, url: str, engine: str = "dummy", **options: Any
+    admin: httpx.AsyncClient,
+    url: str,
+    engine: str = "dummy",
+    heartbeat_seconds: float = 0.2,
+    **options: Any,
 ) -> Runner:
     _id, token = await create_runner_token(admin)
     return Runner(
@@ -44,7 +48,7 @@ async def make_runner(
             name="test-runner",
             engine=engine,
             engine_options={"dummy_seconds_per_audio_second": 0, **options},
-            heartbeat_seconds=0.2,
+            heartbeat_seconds=heartbeat_seconds,
         )
     )
 
@@ -87,6 +91,25 @@ async def test_an_abort_reaches_the_running_engine(
     async with running(runner):
         job = await upload(user_client, media.path("wav"))
         await wait_for_job(user_client, job["id"], "running")
+        assert (await user_client.post(f"/api/jobs/{job['id']}/abort")).status_code == 200
+        aborted = await wait_for_job(user_client, job["id"], "aborted", timeout=10)
+        assert aborted["error_code"] == "aborted"
+
+
+async def test_an_abort_does_not_wait_for_the_next_heartbeat(
+    live_url: str,
+    admin_client: httpx.AsyncClient,
+    user_client: httpx.AsyncClient,
+    media: MediaFactory,
+) -> None:
+    # Heartbeats 20 s apart: the abort must arrive through the working runner's long poll.
+    runner = await make_runner(
+        admin_client, live_url, heartbeat_seconds=20, dummy_seconds_per_audio_second=30
+    )
+    async with running(runner):
+        job = await upload(user_client, media.path("wav"))
+        await wait_for_job(user_client, job["id"], "running")
+        await asyncio.sleep(0.5)
         assert (await user_client.post(f"/api/jobs/{job['id']}/abort")).status_code == 200
         aborted = await wait_for_job(user_client, job["id"], "aborted", timeout=10)
         assert aborted["error_code"] == "aborted"
