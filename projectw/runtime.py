@@ -92,6 +92,11 @@ class Runtime:
                 after = await migrate.current_revision(db)
                 if before != after:
                     log.info("database migrated", extra={"from": before, "to": after})
+            if db.is_sqlite:
+                # Refresh the query planner's statistics of tables that grew or shrank a lot
+                # (PostgreSQL's autovacuum does this by itself).
+                async with db.write_engine.begin() as connection:
+                    await connection.exec_driver_sql("PRAGMA optimize=0x10002")
             state = open_state(settings.redis_url)
             await state.ping()
         except BaseException:

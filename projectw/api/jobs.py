@@ -136,7 +136,7 @@ async def list_my_jobs(
 ) -> JobPage:
     """The user's jobs, newest first unless sorted otherwise; follow ``next_cursor``."""
     query = JobQuery(tuple(job_status), q or None, sort, order, cursor, limit)
-    return await list_jobs(runtime.db, user.id, query)
+    return await list_jobs(runtime.db, runtime.state, user.id, query)
 
 
 @router.post("/abort")

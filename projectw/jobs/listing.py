@@ -4,6 +4,12 @@ A cursor names the last row of a page by its sort key and id, so a deep page cos
 as the first one (an index range scan on ``(user_id, created_at, id)`` or
 ``(user_id, file_name, id)``) and rows added meanwhile neither repeat nor go missing. It also
 carries the total counted for the first page: counting 100,000 rows is the expensive part.
+
+The first page's total is also kept in the state backend, stamped with the number and the sum
+of the ids of the user's events. Every change to a user's jobs (created, status changed,
+deleted) writes an event, so while the stamp is unchanged the total is too, and a first page
+reloaded in a quiet moment does not count again. (Not the newest id alone: on PostgreSQL an
+event with a lower id can become visible after a higher one.) Searches are always counted.
 """
 
 from __future__ import annotations
@@ -21,13 +27,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import UTCDateTime
 from projectw.db.engine import Database
-from projectw.db.models import Job, Runner
+from projectw.db.models import Event, Job, Runner
 from projectw.errors import InvalidInput
 from projectw.jobs.views import JobView, job_view
+from projectw.state.base import StateBackend
 
 SortKey = Literal["created", "name"]
 SortOrder = Literal["asc", "desc"]
 MAX_PAGE = 200
+# A cached total is dropped after this long whatever its stamp, bounding the damage of an
+# improbable stamp collision (events pruned and added in between with the same count and sum).
+TOTAL_CACHE_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -94,7 +104,38 @@ async def _runner_names(session: AsyncSession, runner_ids: set[int]) -> dict[int
     return {row.id: row.registered_name or row.name for row in rows}
 
 
-async def list_jobs(db: Database, user_id: int, query: JobQuery) -> JobPage:
+class _Totals:
+    """Cached first-page totals of one user, valid while the user's newest event is the same."""
+
+    def __init__(self, state: StateBackend, user_id: int, query: JobQuery) -> None:
+        self.state = state
+        self.cacheable = not query.search
+        self.key = f"jobs:total:{user_id}:{','.join(sorted(query.statuses))}"
+        self.stamp = ""
+
+    async def cached(self, session: AsyncSession, user_id: int) -> int | None:
+        if not self.cacheable:
+            return None
+        count, id_sum = (
+            await session.execute(
+                select(func.count(), func.coalesce(func.sum(Event.id), 0)).where(
+                    Event.user_id == user_id
+                )
+            )
+        ).one()
+        self.stamp = f"{count}/{id_sum}"
+        stored = await self.state.get(self.key)
+        if stored is None:
+            return None
+        stamp, _, total = stored.partition(":")
+        return int(total) if stamp == self.stamp and total.isdigit() else None
+
+    async def store(self, total: int) -> None:
+        if self.cacheable:
+            await self.state.put(self.key, f"{self.stamp}:{total}", ttl=TOTAL_CACHE_SECONDS)
+
+
+async def list_jobs(db: Database, state: StateBackend, user_id: int, query: JobQuery) -> JobPage:
     """A page of the user's jobs."""
     if not 1 <= query.limit <= MAX_PAGE:
         raise InvalidInput(f"Field 'limit' must be between 1 and {MAX_PAGE}.")
@@ -117,11 +158,18 @@ async def list_jobs(db: Database, user_id: int, query: JobQuery) -> JobPage:
         statement = statement.order_by(column.asc(), Job.id.asc())
     statement = statement.limit(query.limit + 1)
     async with db.session() as session:
+        totals = _Totals(state, user_id, query) if total is None else None
+        if totals is not None:
+            # The stamp is read before the rows: a change committed in between makes the
+            # next request count again rather than keep a stale total.
+            total = await totals.cached(session, user_id)
         jobs = list(await session.scalars(statement))
         if total is None:
             total = int(
                 await session.scalar(select(func.count()).select_from(Job).where(*conditions)) or 0
             )
+            if totals is not None:
+                await totals.store(total)
         more = len(jobs) > query.limit
         jobs = jobs[: query.limit]
         names = await _runner_names(session, {j.runner_id for j in jobs if j.runner_id})

@@ -10,6 +10,8 @@ from projectw.db.base import utcnow
 from projectw.db.models import Job
 from projectw.runtime import Runtime
 from tests.conftest import Account
+from tests.jobs.conftest import upload
+from tests.media import MediaFactory
 
 NAMES = ["b-talk.mp3", "A_interview.wav", "c 100% sure.ogg", "d-talk.flac", "e.m4a", "F-TALK.webm"]
 STATUSES = ["queued", "running", "succeeded", "failed", "succeeded", "aborted"]
@@ -126,3 +128,39 @@ async def test_a_cursor_belongs_to_its_sort_order(
     cursor = (await user_client.get("/api/jobs", params={"limit": 2})).json()["next_cursor"]
     response = await user_client.get("/api/jobs", params={"cursor": cursor, "sort": "name"})
     assert response.status_code == 422
+
+
+async def test_the_total_follows_every_change_to_the_jobs(
+    user_client: httpx.AsyncClient, runtime: Runtime, user_account: Account, media: MediaFactory
+) -> None:
+    async def totals() -> tuple[int, int]:
+        every = (await user_client.get("/api/jobs")).json()["total"]
+        queued = (await user_client.get("/api/jobs", params={"status": "queued"})).json()
+        return every, queued["total"]
+
+    await _insert_jobs(runtime, user_account.id)
+    assert await totals() == (6, 1)
+    first = (await upload(user_client, media.path("wav"))).json()["id"]
+    second = (await upload(user_client, media.path("wav"))).json()["id"]
+    assert await totals() == (8, 3)
+    assert (await user_client.post(f"/api/jobs/{first}/abort")).status_code == 200
+    assert await totals() == (8, 2)
+    assert (await user_client.delete(f"/api/jobs/{first}")).status_code == 204
+    assert await totals() == (7, 2)
+    assert (await user_client.post(f"/api/jobs/{second}/abort")).status_code == 200
+    assert (await user_client.delete(f"/api/jobs/{second}")).status_code == 204
+    assert await totals() == (6, 1)
+
+
+async def test_an_unchanged_first_page_does_not_count_again(
+    user_client: httpx.AsyncClient, runtime: Runtime, user_account: Account, media: MediaFactory
+) -> None:
+    await _insert_jobs(runtime, user_account.id)
+    assert (await user_client.get("/api/jobs")).json()["total"] == 6
+    # Rows written behind the service's back make no event: the total kept is still used...
+    await _insert_jobs(runtime, user_account.id)
+    assert (await user_client.get("/api/jobs")).json()["total"] == 6
+    # ...searches always count, and any change the service makes is noticed.
+    assert (await user_client.get("/api/jobs", params={"q": "talk"})).json()["total"] == 6
+    await upload(user_client, media.path("wav"))
+    assert (await user_client.get("/api/jobs")).json()["total"] == 13
