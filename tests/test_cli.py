@@ -85,6 +85,11 @@ def test_db_upgrade_and_current(tmp_path: Path) -> None:
             "cannot reach the PostgreSQL database none at 127.0.0.1:1",
         ),
         (["serve", "--port", "0", "--config", "/nonexistent/c.yml"], {}, "does not exist"),
+        (
+            ["serve", "--port", "0"],
+            {"PROJECTW_REDIS_URL": "redis://127.0.0.1:6379/0"},
+            "redis_url is set, but this version keeps state in memory only",
+        ),
     ],
 )
 def test_user_errors_are_one_line_without_traceback(

@@ -38,6 +38,12 @@ class RunnerSettings(_Section):
         description="Never download models from the model hub; a model that is not on this "
         "machine is reported at start-up and in /api/about, and jobs needing it fail at once.",
     )
+    hub_url: str | None = Field(
+        None,
+        description="Address of the model hub that missing models are downloaded from, e.g. a "
+        "Hugging Face mirror or an in-house proxy; unset uses `HF_ENDPOINT` or "
+        "https://huggingface.co.",
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where models run: `auto` uses a CUDA GPU when present, else the CPU."
     )
@@ -148,6 +154,16 @@ class RunnerSettings(_Section):
         description="Engine `dummy` only: working time per second of audio (0.05 = 20 times "
         "faster than real time; 0 = instant).",
     )
+
+    @field_validator("hub_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or value[-3:] == "://":
+            raise ValueError("must be an http:// or https:// address")
+        return value
 
 
 class QueueSettings(_Section):

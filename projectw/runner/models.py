@@ -69,6 +69,7 @@ class ModelSources:
     cache_dir: Path | None = None
     offline: bool = False
     hf_token: str | None = field(default=None, repr=False)
+    hub_url: str | None = None
 
 
 def model_sources(settings: Settings) -> ModelSources:
@@ -81,6 +82,7 @@ def model_sources(settings: Settings) -> ModelSources:
         cache_dir=settings.paths.model_cache_dir,
         offline=runner.offline,
         hf_token=token,
+        hub_url=runner.hub_url,
     )
 
 
@@ -117,6 +119,7 @@ class EngineConfig:
                 cache_dir=Path(cache_dir) if cache_dir else None,
                 offline=bool(options.get("offline", False)),
                 hf_token=str(token) if token else None,
+                hub_url=str(options["hub_url"]) if options.get("hub_url") else None,
             ),
             device=options.get("device", defaults.device),
             compute_type=str(options.get("compute_type", defaults.compute_type)),
@@ -240,7 +243,10 @@ class ModelStore:
         target = self.cache_path(name)
         assert target is not None  # _download_refusal checked it
         target.parent.mkdir(parents=True, exist_ok=True)
-        log.info("downloading model", extra={"model": name, "repository": repository})
+        log.info(
+            "downloading model",
+            extra={"model": name, "repository": repository, "hub": self.sources.hub_url},
+        )
         try:
             from huggingface_hub import snapshot_download
 
@@ -248,6 +254,7 @@ class ModelStore:
                 repository,
                 local_dir=target,
                 allow_patterns=_HUB_FILES,
+                endpoint=self.sources.hub_url,
                 token=self.sources.hf_token or False,
                 tqdm_class=_progress_logger(name),
             )
