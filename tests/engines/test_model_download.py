@@ -20,6 +20,7 @@ from pathlib import Path
 
 import huggingface_hub.constants
 import pytest
+from huggingface_hub.utils import reset_sessions
 
 from projectw.config.work import RunnerSettings
 from projectw.runner.engines.faster_whisper import FasterWhisperEngine
@@ -103,7 +104,9 @@ def _handler(hub: Hub) -> type[BaseHTTPRequestHandler]:
 @pytest.fixture
 def hub(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     # The engine tests keep the hub library offline; these are the ones that may reach a hub.
+    # Its HTTP sessions are made once, with offline mode built in, so they are made anew.
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    reset_sessions()
     files = {path.name: path.read_bytes() for path in sorted(tiny_model.iterdir())}
     files["README.md"] = b"# not a model file\n"
     served = Hub("", HUB_REPOSITORIES["tiny.en"], files)
@@ -116,6 +119,8 @@ def hub(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Hub]:
     finally:
         server.shutdown()
         server.server_close()
+        monkeypatch.undo()
+        reset_sessions()
 
 
 def _sources(tmp_path: Path, hub: Hub) -> ModelSources:
