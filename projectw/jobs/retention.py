@@ -13,12 +13,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import utcnow
 from projectw.db.models import Job
@@ -46,69 +48,66 @@ class RetentionReport:
     files_swept: int = 0
 
 
-async def _delete_audio(runtime: Runtime, cutoff_days: float) -> int:
-    cutoff = utcnow() - timedelta(days=cutoff_days)
-    deleted = 0
+async def _in_batches(
+    runtime: Runtime,
+    conditions: Sequence[ColumnElement[bool]],
+    act: Callable[[AsyncSession, Job], Awaitable[None]],
+) -> int:
+    """Apply ``act`` to every job matching ``conditions``, a batch per transaction.
+
+    ``act`` must make the job stop matching; the users concerned are woken after each batch.
+    """
+    handled = 0
     while True:
-        users: set[int] = set()
         async with runtime.db.write_session() as session, session.begin():
-            jobs = list(
-                await session.scalars(
-                    select(Job)
-                    .where(
-                        Job.status.in_(FINISHED),
-                        Job.finished_at < cutoff,
-                        Job.audio_blob_id.is_not(None),
-                    )
-                    .limit(_BATCH)
-                )
-            )
-            now = utcnow()
+            jobs = list(await session.scalars(select(Job).where(*conditions).limit(_BATCH)))
+            users = {job.user_id for job in jobs}
             for job in jobs:
-                blob_id, job.audio_blob_id, job.audio_deleted_at = job.audio_blob_id, None, now
-                await release(session, blob_id)
-                await events.add_event(
-                    session,
-                    user_id=job.user_id,
-                    type=events.JOB_UPDATED,
-                    job_id=job.id,
-                    payload={"audio_available": False, "audio_deleted_at": now.isoformat()},
-                )
-                users.add(job.user_id)
+                await act(session, job)
         for user_id in users:
             await events.wake(runtime.state, user_id)
-        deleted += len(jobs)
+        handled += len(jobs)
         if len(jobs) < _BATCH:
-            return deleted
+            return handled
+
+
+async def _delete_audio(runtime: Runtime, cutoff_days: float) -> int:
+    cutoff = utcnow() - timedelta(days=cutoff_days)
+
+    async def drop_audio(session: AsyncSession, job: Job) -> None:
+        now = utcnow()
+        blob_id, job.audio_blob_id, job.audio_deleted_at = job.audio_blob_id, None, now
+        await release(session, blob_id)
+        await events.add_event(
+            session,
+            user_id=job.user_id,
+            type=events.JOB_UPDATED,
+            job_id=job.id,
+            payload={"audio_available": False, "audio_deleted_at": now.isoformat()},
+        )
+
+    finished_with_audio = [
+        Job.status.in_(FINISHED),
+        Job.finished_at < cutoff,
+        Job.audio_blob_id.is_not(None),
+    ]
+    return await _in_batches(runtime, finished_with_audio, drop_audio)
 
 
 async def _delete_jobs(runtime: Runtime, cutoff_days: float) -> int:
     cutoff = utcnow() - timedelta(days=cutoff_days)
-    deleted = 0
-    while True:
-        users: set[int] = set()
-        async with runtime.db.write_session() as session, session.begin():
-            jobs = list(
-                await session.scalars(
-                    select(Job)
-                    .where(Job.status.in_(FINISHED), Job.finished_at < cutoff)
-                    .limit(_BATCH)
-                )
-            )
-            for job in jobs:
-                blobs = (job.audio_blob_id, job.transcript_blob_id)
-                await session.delete(job)
-                for blob_id in blobs:
-                    await release(session, blob_id)
-                await events.add_event(
-                    session, user_id=job.user_id, type=events.JOB_DELETED, job_id=job.id, payload={}
-                )
-                users.add(job.user_id)
-        for user_id in users:
-            await events.wake(runtime.state, user_id)
-        deleted += len(jobs)
-        if len(jobs) < _BATCH:
-            return deleted
+
+    async def drop_job(session: AsyncSession, job: Job) -> None:
+        blobs = (job.audio_blob_id, job.transcript_blob_id)
+        await session.delete(job)
+        for blob_id in blobs:
+            await release(session, blob_id)
+        await events.add_event(
+            session, user_id=job.user_id, type=events.JOB_DELETED, job_id=job.id, payload={}
+        )
+
+    finished = [Job.status.in_(FINISHED), Job.finished_at < cutoff]
+    return await _in_batches(runtime, finished, drop_job)
 
 
 def _sweep_upload_files(tmp_dir: Path, older_than: timedelta) -> int:
