@@ -203,9 +203,13 @@ class EngineHost:
                 try:
                     message = parent.recv()
                 except (EOFError, OSError):
-                    loop.call_soon_threadsafe(inbox.put_nowait, ("exited",))
+                    message = ("exited",)
+                try:
+                    loop.call_soon_threadsafe(inbox.put_nowait, message)
+                except RuntimeError:
+                    return  # the event loop is closed: nobody is listening any more
+                if message[0] == "exited":
                     return
-                loop.call_soon_threadsafe(inbox.put_nowait, message)
 
         threading.Thread(target=read, name="engine-host-pipe", daemon=True).start()
         self._process, self._conn, self._inbox = process, parent, inbox
