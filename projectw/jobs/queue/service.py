@@ -159,7 +159,7 @@ class QueueService:
     async def assign(self) -> None:
         """One assignment pass; the runners that got a job are woken."""
         changes = QueueChanges()
-        async with queue_transaction(self.runtime.db) as session:
+        async with queue_transaction(self.runtime.db, changes) as session:
             await assign_jobs(session, utcnow(), self.lease, changes)
         await changes.publish(self.runtime)
 
