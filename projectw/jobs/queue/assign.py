@@ -112,10 +112,13 @@ def _users_in_turn_order() -> Select[int]:
         .where(mine.c.status == "queued", mine.c.user_id == waiting.c.user_id)
         .scalar_subquery()
     )
-    return (
-        select(waiting.c.user_id)
+    users = (
+        select(waiting.c.user_id, last_served.label("last_served"), oldest.label("oldest"))
         .where(waiting.c.user_id.is_not(None))
-        .order_by(last_served.is_not(None), last_served, oldest, waiting.c.user_id)
+        .subquery("users")
+    )
+    return select(users.c.user_id).order_by(
+        users.c.last_served.is_not(None), users.c.last_served, users.c.oldest, users.c.user_id
     )
 
 
