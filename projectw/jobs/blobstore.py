@@ -104,6 +104,12 @@ _CHUNK = select(_CHUNKS.c.data).where(
 )
 
 
+async def sealed_chunk(session: AsyncSession, blob_id: int, index: int) -> bytes | None:
+    """One chunk of a blob as stored (sealed), read in the caller's session."""
+    sealed: bytes | None = await session.scalar(_CHUNK, {"blob_id": blob_id, "index": index})
+    return sealed
+
+
 def _associated_data(blob_id: int, index: int, last: bool) -> bytes:
     return b"projectw-blob-v1" + struct.pack(">QI?", blob_id, index, last)
 
@@ -237,12 +243,19 @@ class BlobStore:
                 return size, index
 
     async def read(
-        self, blob_id: int, start: int = 0, end: int | None = None, *, blob: BlobInfo | None = None
+        self,
+        blob_id: int,
+        start: int = 0,
+        end: int | None = None,
+        *,
+        blob: BlobInfo | None = None,
+        prefetched: dict[int, bytes] | None = None,
     ) -> AsyncIterator[bytes]:
         """The plaintext bytes ``start`` to ``end`` (exclusive), one chunk at a time.
 
         Each chunk is fetched in its own short session, so a slow download holds no connection.
-        ``blob`` is the blob's description if the caller already has it.
+        ``blob`` is the blob's description and ``prefetched`` sealed chunks by index (see
+        ``sealed_chunk``), if the caller already read them.
         """
         if blob is None:
             blob = await self.describe(blob_id)
@@ -252,8 +265,10 @@ class BlobStore:
         first = start // blob.chunk_size
         last = (stop - 1) // blob.chunk_size
         for index in range(first, last + 1):
-            async with self.db.session() as session:
-                sealed = await session.scalar(_CHUNK, {"blob_id": blob_id, "index": index})
+            sealed = (prefetched or {}).get(index)
+            if sealed is None:
+                async with self.db.session() as session:
+                    sealed = await sealed_chunk(session, blob_id, index)
             if sealed is None:
                 raise BlobCorrupt(f"Stored data {blob_id} is missing part {index}.")
             if len(sealed) > SMALL_BLOB_LIMIT:

@@ -25,6 +25,7 @@ from projectw.jobs.blobstore import (
     BlobStore,
     describe_in,
     mark_complete,
+    sealed_chunk,
 )
 from projectw.jobs.media import media_type_for
 from projectw.jobs.queue.assign import assign_jobs
@@ -87,6 +88,7 @@ async def open_audio(runtime: Runtime, token: str | None, session_token: str | N
     changes = QueueChanges()
     now = utcnow()
     blob: BlobInfo | None = None
+    prefetched: dict[int, bytes] | None = None
     async with queue_transaction(runtime.db, changes) as session:
         _runner, job = await runner_by_session(session, token, session_token)
         if job is None:
@@ -94,6 +96,10 @@ async def open_audio(runtime: Runtime, token: str | None, session_token: str | N
         if job.audio_blob_id is not None:
             with contextlib.suppress(BlobMissing):
                 blob = await describe_in(session, job.audio_blob_id)
+        if blob is not None and blob.chunk_count == 1:
+            # A short recording is read here whole, saving the stream a session of its own.
+            first = await sealed_chunk(session, blob.id, 0)
+            prefetched = {0: first} if first is not None else None
         if blob is None:
             await finish(
                 session,
@@ -111,7 +117,8 @@ async def open_audio(runtime: Runtime, token: str | None, session_token: str | N
     if blob is None:
         raise Conflict(AUDIO_GONE, code="audio_unavailable")
     store = BlobStore(runtime.db, runtime.secret)
-    return AudioStream(job.id, _media_type(job), blob.size, store.read(blob.id, blob=blob))
+    chunks = store.read(blob.id, blob=blob, prefetched=prefetched)
+    return AudioStream(job.id, _media_type(job), blob.size, chunks)
 
 
 def _transcript_of(request: SubmitResultRequest) -> tuple[Transcript | None, str | None]:

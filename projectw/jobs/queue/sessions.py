@@ -8,11 +8,12 @@ on where they were, and nothing is assigned twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, select, update
@@ -42,6 +43,8 @@ if TYPE_CHECKING:
     from projectw.runtime import Runtime
 
 TOKEN_PREFIX = "pwr_"
+# How long after a renewal a heartbeat leaves the lease as it is.
+RENEWAL_STEP = timedelta(seconds=1)
 
 
 class RunnerSessionInvalid(Unauthorized):
@@ -80,10 +83,17 @@ class SessionRunner:
 
     id: int
     accepting_jobs: bool
+    online_until: datetime | None
 
 
 _BY_SESSION = (
-    select(RUNNERS.c.id, RUNNERS.c.session_token_hash, RUNNERS.c.accepting_jobs, *HELD_COLUMNS)
+    select(
+        RUNNERS.c.id,
+        RUNNERS.c.session_token_hash,
+        RUNNERS.c.accepting_jobs,
+        RUNNERS.c.online_until,
+        *HELD_COLUMNS,
+    )
     .select_from(
         RUNNERS.outerjoin(JOBS, and_(JOBS.c.runner_id == RUNNERS.c.id, JOBS.c.status.in_(ACTIVE)))
     )
@@ -105,10 +115,10 @@ async def runner_by_session(
         row = (await session.execute(_BY_SESSION, {"token_hash": hash_token(token)})).first()
     if row is None:
         raise _no_token()
-    runner_id, session_hash, accepting_jobs, *job = row
+    runner_id, session_hash, accepting_jobs, online_until, *job = row
     if not session_token or session_hash != hash_token(session_token):
         raise RunnerSessionInvalid("This runner session is not open; register the runner again.")
-    return SessionRunner(runner_id, accepting_jobs), held_job(job)
+    return SessionRunner(runner_id, accepting_jobs, online_until), held_job(job)
 
 
 @dataclass(frozen=True)
@@ -225,17 +235,23 @@ async def heartbeat(
     online_until = now + lease
     async with queue_transaction(runtime.db, changes) as session:
         runner, job = await runner_by_session(session, token, session_token)
-        await session.execute(
-            _RENEW,
-            {
-                "runner_id": runner.id,
-                "online_until": online_until,
-                "now": now,
-                "accepting_jobs": request.accepting_jobs,
-            },
-        )
+        # A lease renewed less than RENEWAL_STEP ago is not written again: a runner that
+        # beats several times a second (a long poll answered early) costs one read each.
+        renew = runner.online_until is None or runner.online_until < online_until - RENEWAL_STEP
+        if renew or runner.accepting_jobs != request.accepting_jobs:
+            await session.execute(
+                _RENEW,
+                {
+                    "runner_id": runner.id,
+                    "online_until": online_until,
+                    "now": now,
+                    "accepting_jobs": request.accepting_jobs,
+                },
+            )
         if job is not None:
-            await _renew_job(runtime, session, job, request, online_until, changes)
+            await _renew_job(
+                runtime, session, job, request, online_until if renew else None, changes
+            )
             beat = Beat(
                 runner.id,
                 job.abort_requested,
@@ -259,11 +275,13 @@ async def _renew_job(
     session: AsyncSession,
     job: HeldJob,
     request: HeartbeatRequest,
-    lease_expires_at: datetime,
+    lease_expires_at: datetime | None,
     changes: QueueChanges,
 ) -> None:
-    """Renew the lease of the runner's job and record the progress it reports."""
-    values: dict[str, Any] = {"lease_expires_at": lease_expires_at}
+    """Renew the lease of the runner's job (unless None) and record the progress it reports."""
+    values: dict[str, Any] = {}
+    if lease_expires_at is not None:
+        values["lease_expires_at"] = lease_expires_at
     changed: dict[str, Any] = {}
     if job.status == "running" and not job.abort_requested:
         if request.stage is not None and request.stage != job.stage:
@@ -272,7 +290,8 @@ async def _renew_job(
             values["progress"] = request.progress
             if changed or await events.progress_event_due(runtime.state, job.id):
                 changed["progress"] = request.progress
-    await update_job(session, job.id, **values)
+    if values:
+        await update_job(session, job.id, **values)
     if changed:
         changes.job_updated(job, **changed)
 
@@ -283,10 +302,13 @@ async def long_poll(
     session_token: str | None,
     request: HeartbeatRequest,
     wait: float,
+    gone: asyncio.Event | None = None,
 ) -> Beat:
     """A heartbeat that waits up to ``wait`` seconds for news: a new job or an abort.
 
     The wait is capped at half the lease, so a runner that long-polls never loses its lease.
+    ``gone`` is set when the runner no longer waits for the answer (it hung up): the poll then
+    ends without another heartbeat.
     """
     deadline = time.monotonic() + min(wait, runtime.queue.lease.total_seconds() / 2)
     while True:
@@ -295,4 +317,6 @@ async def long_poll(
         news = beat.abort or beat.job_status == "assigned"
         if news or remaining <= 0 or runtime.stopping.is_set():
             return beat
-        await runtime.queue.wait(beat.runner_id, beat.job_id, remaining)
+        await runtime.queue.wait(beat.runner_id, beat.job_id, remaining, gone)
+        if gone is not None and gone.is_set():
+            return beat
