@@ -7,9 +7,11 @@ included, has the Content-Type ``application/json`` exactly: old runners compare
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -61,8 +63,16 @@ async def unregister(
     return Acknowledged(detail="Runner unregistered.")
 
 
+async def _hung_up(request: Request, gone: asyncio.Event) -> None:
+    """Set ``gone`` when the client closes the connection before the answer."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    gone.set()
+
+
 @router.post("/heartbeat")
 async def heartbeat(
+    http: Request,
     runtime: RuntimeDep,
     token: RunnerToken,
     session_token: SessionToken = None,
@@ -80,7 +90,15 @@ async def heartbeat(
     """Keep the runner online, report progress, learn about new jobs and aborts."""
     request = body or HeartbeatRequest()
     if wait > 0:
-        beat = await sessions.long_poll(runtime, token, session_token, request, wait)
+        # A runner whose work ended before the answer hangs up; its poll should not live on.
+        gone = asyncio.Event()
+        watcher = asyncio.create_task(_hung_up(http, gone))
+        try:
+            beat = await sessions.long_poll(runtime, token, session_token, request, wait, gone)
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
     else:
         beat = await sessions.heartbeat(runtime, token, session_token, request)
     job = None

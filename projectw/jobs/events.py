@@ -17,9 +17,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, delete, func, select
+from sqlalchemy import ColumnElement, Table, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import utcnow
@@ -49,6 +49,38 @@ async def add_event(
 ) -> None:
     """Record an event in the caller's transaction; call ``wake`` after the commit."""
     session.add(Event(user_id=user_id, type=type, job_id=job_id, payload=payload))
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event not stored yet."""
+
+    user_id: int
+    type: str
+    job_id: int | None
+    payload: dict[str, Any]
+
+
+_INSERT_EVENT = insert(cast(Table, Event.__table__))
+
+
+async def add_events(session: AsyncSession, new: list[NewEvent]) -> None:
+    """Record events in the caller's transaction with one statement, in their order.
+
+    Call ``wake`` for their users after the commit.
+    """
+    now = utcnow()
+    rows = [
+        {
+            "user_id": event.user_id,
+            "type": event.type,
+            "job_id": event.job_id,
+            "payload": event.payload,
+            "created_at": now,
+        }
+        for event in new
+    ]
+    await session.execute(_INSERT_EVENT, rows)
 
 
 async def wake(state: StateBackend, user_id: int) -> None:

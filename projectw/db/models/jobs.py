@@ -31,7 +31,9 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_user_created", "user_id", "created_at", "id"),
         Index("ix_jobs_user_name", "user_id", "file_name", "id"),
-        Index("ix_jobs_queue", "status", "user_id", "priority", "created_at"),
+        # Per status and user, oldest first: counts by status, the users with queued work and
+        # each one's oldest queued job are a few index entries each, however long the history.
+        Index("ix_jobs_queue", "status", "user_id", "created_at"),
         # Round-robin fairness asks "when did this user last get a runner?" per queued user;
         # ix_jobs_turn (below the class) then finds that user's next job.
         Index("ix_jobs_user_assigned", "user_id", "assigned_at"),

@@ -1,9 +1,14 @@
 """Handing queued jobs to free runners: fair across users, by priority, by capability.
 
 The order (DESIGN.md "Job lifecycle"): users with queued work take turns, the user served
-longest ago first; within a user, higher job priority first, then the oldest job. Each job goes
-to the free runner with the highest priority that can serve it. One pass assigns as many jobs
-as there are free runners able to take them.
+longest ago first (users never served first of all, the one with the oldest queued job
+first); within a user, higher job priority first, then the oldest job. Each job goes to the
+free runner with the highest priority that can serve it. One pass assigns as many jobs as
+there are free runners able to take them.
+
+Every query of a pass reads a few index entries per user with queued work, however long the
+queue: users are found by skipping through the index on (status, user_id, …) rather than by
+grouping all queued jobs, and a user's next job is the first entry of ``ix_jobs_turn``.
 """
 
 from __future__ import annotations
@@ -13,18 +18,30 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from projectw.db.models import Job, Runner
 from projectw.jobs.queue.capabilities import missing as missing_for
 from projectw.jobs.queue.capabilities import parse_capabilities, requirements
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ACTIVE, is_online
+from projectw.jobs.queue.leases import ACTIVE, JOBS, RUNNERS, is_online
+from projectw.runner.engines.base import Capabilities
 
-# Queued jobs of one user examined per query while looking for one a free runner can serve.
-_BATCH = 20
+# Queued jobs of one user examined per query while looking for one a free runner can serve:
+# usually the first one fits, so the first read is small.
+_FIRST_BATCH = 4
+_BATCH = 50
 
 
 def runner_label(runner: Runner) -> str:
@@ -42,82 +59,148 @@ def queue_order() -> tuple[Any, ...]:
     return (Job.priority.desc(), Job.created_at, Job.id)
 
 
-async def free_runners(session: AsyncSession, now: datetime) -> list[Runner]:
+@dataclass(frozen=True)
+class FreeRunner:
+    """An online runner that takes work and holds no job."""
+
+    id: int
+    label: str
+    capabilities: Capabilities
+
+
+_FREE_RUNNERS = (
+    select(RUNNERS.c.id, RUNNERS.c.registered_name, RUNNERS.c.name, RUNNERS.c.capabilities)
+    .where(
+        *is_online(bindparam("now", type_=RUNNERS.c.online_until.type)),
+        RUNNERS.c.accepting_jobs.is_(True),
+        ~exists().where(JOBS.c.runner_id == RUNNERS.c.id, JOBS.c.status.in_(ACTIVE)),
+    )
+    .order_by(RUNNERS.c.priority.desc(), RUNNERS.c.id)
+)
+
+
+async def free_runners(session: AsyncSession, now: datetime) -> list[FreeRunner]:
     """Online runners that take work and hold no job, highest priority first."""
-    busy = set(
-        await session.scalars(
-            select(Job.runner_id).where(Job.status.in_(ACTIVE), Job.runner_id.is_not(None))
-        )
-    )
-    rows = await session.scalars(
-        select(Runner)
-        .where(*is_online(now), Runner.accepting_jobs.is_(True))
-        .order_by(Runner.priority.desc(), Runner.id)
-    )
-    return [runner for runner in rows if runner.id not in busy]
+    rows = await session.execute(_FREE_RUNNERS, {"now": now})
+    return [
+        FreeRunner(runner_id, registered or name, parse_capabilities(capabilities))
+        for runner_id, registered, name, capabilities in rows
+    ]
 
 
-async def users_in_turn_order(session: AsyncSession) -> list[tuple[int, int]]:
-    """(user id, queued job count) of users with queued work, whose turn it is first."""
-    served = aliased(Job)
-    # Status alone, so the index on (status, user_id, …) answers it without reading rows: a
-    # queued job never has an abort requested (aborting a queued job ends it at once).
-    queued = (
-        select(Job.user_id, func.count().label("waiting"), func.min(Job.created_at).label("oldest"))
-        .where(Job.status == "queued")
-        .group_by(Job.user_id)
-        .subquery()
-    )
-    last_served = (
-        select(func.max(served.assigned_at))
-        .where(served.user_id == queued.c.user_id)
+def _users_in_turn_order() -> Select[int]:
+    queued = JOBS.c.status == "queued"
+    # The users with queued work, one index probe each (a loose index scan).
+    first = select(func.min(JOBS.c.user_id).label("user_id")).where(queued)
+    waiting = first.cte("waiting", recursive=True)
+    later = JOBS.alias("later")
+    following = (
+        select(func.min(later.c.user_id))
+        .where(later.c.status == "queued", later.c.user_id > waiting.c.user_id)
         .scalar_subquery()
     )
-    rows = await session.execute(
-        select(queued.c.user_id, queued.c.waiting).order_by(
-            last_served.is_not(None), last_served, queued.c.oldest, queued.c.user_id
-        )
+    waiting = waiting.union_all(select(following).where(waiting.c.user_id.is_not(None)))
+    served = JOBS.alias("served")
+    last_served = (
+        select(func.max(served.c.assigned_at))
+        .where(served.c.user_id == waiting.c.user_id)
+        .scalar_subquery()
     )
-    return [(int(user_id), int(waiting)) for user_id, waiting in rows]
+    mine = JOBS.alias("mine")
+    oldest = (
+        select(func.min(mine.c.created_at))
+        .where(mine.c.status == "queued", mine.c.user_id == waiting.c.user_id)
+        .scalar_subquery()
+    )
+    users = (
+        select(waiting.c.user_id, last_served.label("last_served"), oldest.label("oldest"))
+        .where(waiting.c.user_id.is_not(None))
+        .subquery("users")
+    )
+    return select(users.c.user_id).order_by(
+        users.c.last_served.is_not(None), users.c.last_served, users.c.oldest, users.c.user_id
+    )
+
+
+_USERS_IN_TURN_ORDER = _users_in_turn_order()
+
+
+async def users_in_turn_order(session: AsyncSession) -> list[int]:
+    """The users with queued work, whose turn it is first."""
+    # Status alone: a queued job never has an abort requested (aborting a queued job ends it
+    # at once).
+    return [int(user_id) for user_id in await session.scalars(_USERS_IN_TURN_ORDER)]
+
+
+def _next_jobs(skip_locked: bool) -> Select[int, dict[str, Any]]:
+    query = (
+        select(JOBS.c.id, JOBS.c.settings)
+        .where(
+            JOBS.c.status == "queued",
+            JOBS.c.user_id == bindparam("user_id"),
+            JOBS.c.abort_requested.is_(False),
+        )
+        .order_by(JOBS.c.priority.desc(), JOBS.c.created_at, JOBS.c.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    return query.with_for_update(skip_locked=True) if skip_locked else query
+
+
+_NEXT_JOBS = {skip: _next_jobs(skip) for skip in (False, True)}
 
 
 @dataclass(frozen=True)
 class Assignment:
-    job: Job
-    runner: Runner
+    job_id: int
+    user_id: int
+    settings: dict[str, Any]
+    runner: FreeRunner
 
 
 async def _next_job_for(
-    session: AsyncSession, user_id: int, runners: list[Runner], skip_locked: bool
+    session: AsyncSession, user_id: int, runners: list[FreeRunner], skip_locked: bool
 ) -> Assignment | None:
     """The user's next job that one of ``runners`` can serve, and the best such runner."""
-    capabilities = {runner.id: parse_capabilities(runner.capabilities) for runner in runners}
-    offset = 0
+    offset, limit = 0, _FIRST_BATCH
     while True:
-        query = (
-            select(Job)
-            .where(Job.user_id == user_id, *is_waiting())
-            .order_by(*queue_order())
-            .offset(offset)
-            .limit(_BATCH)
+        rows = list(
+            await session.execute(
+                _NEXT_JOBS[skip_locked], {"user_id": user_id, "limit": limit, "offset": offset}
+            )
         )
-        if skip_locked:
-            query = query.with_for_update(skip_locked=True)
-        jobs = list(await session.scalars(query))
-        for job in jobs:
-            needs = requirements(job.settings or {})
+        for job_id, settings in rows:
+            needs = requirements(settings or {})
             for runner in runners:
-                if not missing_for(capabilities[runner.id], needs):
-                    return Assignment(job, runner)
-        if len(jobs) < _BATCH:
+                if not missing_for(runner.capabilities, needs):
+                    return Assignment(job_id, user_id, settings, runner)
+        if len(rows) < limit:
             return None
-        offset += _BATCH
+        offset, limit = offset + limit, _BATCH
+
+
+_ASSIGN = (
+    update(JOBS)
+    .where(JOBS.c.id == bindparam("job_id"))
+    .values(
+        status="assigned",
+        runner_id=bindparam("runner_id"),
+        assigned_at=bindparam("now"),
+        lease_expires_at=bindparam("lease_expires_at"),
+        stage=None,
+        progress=0.0,
+        waiting_reason=None,
+    )
+)
 
 
 async def assign_jobs(
     session: AsyncSession, now: datetime, lease: timedelta, changes: QueueChanges
 ) -> list[Assignment]:
     """Assign queued jobs to free runners; call inside ``queue_transaction``."""
+    if session.new or session.dirty:
+        # The queries below are Core statements, which do not flush the ORM's changes.
+        await session.flush()
     runners = await free_runners(session, now)
     if not runners:
         return []
@@ -125,33 +208,35 @@ async def assign_jobs(
     skip_locked = session.get_bind().dialect.name != "sqlite"
     made: list[Assignment] = []
     while runners and turns:
-        user_id, waiting = turns.popleft()
+        user_id = turns.popleft()
         assignment = await _next_job_for(session, user_id, runners, skip_locked)
         if assignment is None:
             continue
-        job, runner = assignment.job, assignment.runner
-        job.status = "assigned"
-        job.runner_id = runner.id
-        job.assigned_at = now
-        job.lease_expires_at = now + lease
-        job.stage = None
-        job.progress = 0.0
-        job.waiting_reason = None
-        await session.flush()
-        await changes.job_updated(
-            session,
-            job,
+        runner = assignment.runner
+        await session.execute(
+            _ASSIGN,
+            {
+                "job_id": assignment.job_id,
+                "runner_id": runner.id,
+                "now": now,
+                "lease_expires_at": now + lease,
+            },
+        )
+        changes.event(
+            user_id,
+            assignment.job_id,
             status="assigned",
             runner_id=runner.id,
-            runner_name=runner_label(runner),
+            runner_name=runner.label,
             assigned_at=now,
             waiting_reason=None,
         )
         changes.wake_runner(runner.id)
         runners.remove(runner)
         made.append(assignment)
-        if waiting > 1:
-            turns.append((user_id, waiting - 1))
+        # The user's turn comes again after the others'; a user without more work is dropped
+        # then, when no job is found.
+        turns.append(user_id)
     return made
 
 
@@ -184,10 +269,14 @@ async def queue_position(session: AsyncSession, job: Job) -> int | None:
         )
         or 0
     )
+    counts = await session.execute(
+        select(Job.user_id, func.count()).where(*is_waiting()).group_by(Job.user_id)
+    )
+    waiting = {int(user_id): int(count) for user_id, count in counts}
     turns = await users_in_turn_order(session)
-    rank = next((i for i, (user_id, _n) in enumerate(turns) if user_id == job.user_id), len(turns))
+    rank = next((i for i, user_id in enumerate(turns) if user_id == job.user_id), len(turns))
     before = own_ahead
-    for index, (user_id, waiting) in enumerate(turns):
+    for index, user_id in enumerate(turns):
         if user_id != job.user_id:
-            before += min(waiting, own_ahead + (1 if index < rank else 0))
+            before += min(waiting.get(user_id, 0), own_ahead + (1 if index < rank else 0))
     return before + 1

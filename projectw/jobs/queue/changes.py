@@ -1,9 +1,9 @@
 """What a queue transaction changed, and what to do about it once it is committed.
 
-Inside the transaction each job change becomes a ``job_updated`` event row (so it is committed
-together with the change). After the commit the users' event streams are woken, runners whose
-long poll has news are woken, and jobs that reached a final state get their side effects
-(e-mail) through the jobs service.
+Each job change becomes a ``job_updated`` event; ``queue_transaction`` writes the events of a
+transaction in one statement just before it commits (so they are committed together with the
+changes). After the commit the users' event streams are woken, runners whose long poll has
+news are woken, and finished jobs that asked for an e-mail get it through the jobs service.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from projectw.db.models import Job
 from projectw.jobs import events
 
 if TYPE_CHECKING:
+    from projectw.jobs.queue.leases import HeldJob
     from projectw.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -36,22 +36,27 @@ class QueueChanges:
     """Collects follow-up work of one queue transaction."""
 
     users: set[int] = field(default_factory=set)
-    finished: list[int] = field(default_factory=list)
+    mail: list[int] = field(default_factory=list)
     runners: set[int] = field(default_factory=set)
+    pending: list[events.NewEvent] = field(default_factory=list)
 
-    async def job_updated(self, session: AsyncSession, job: Job, **changed: Any) -> None:
-        """Record an event with the changed fields of ``job`` (values already set on it)."""
-        await self.event(session, job.user_id, job.id, **changed)
+    def job_updated(self, job: HeldJob, **changed: Any) -> None:
+        """Record an event with the changed fields of ``job``."""
+        self.event(job.user_id, job.id, **changed)
+        if changed.get("status") in FINAL and job.wants_mail:
+            self.mail.append(job.id)
 
-    async def event(self, session: AsyncSession, user_id: int, job_id: int, **changed: Any) -> None:
+    def event(self, user_id: int, job_id: int, **changed: Any) -> None:
         """Record an event with the changed fields of the job ``job_id`` of ``user_id``."""
         payload = {name: _wire(value) for name, value in changed.items()}
-        await events.add_event(
-            session, user_id=user_id, type=events.JOB_UPDATED, job_id=job_id, payload=payload
-        )
+        self.pending.append(events.NewEvent(user_id, events.JOB_UPDATED, job_id, payload))
         self.users.add(user_id)
-        if changed.get("status") in FINAL:
-            self.finished.append(job_id)
+
+    async def write(self, session: AsyncSession) -> None:
+        """Store the recorded events in the caller's transaction."""
+        if self.pending:
+            await events.add_events(session, self.pending)
+            self.pending = []
 
     def wake_runner(self, runner_id: int | None) -> None:
         if runner_id is not None:
@@ -67,11 +72,11 @@ class QueueChanges:
             except Exception:
                 # The runner's long poll ends at its timeout and sees the change then.
                 log.warning("could not wake a runner", extra={"runner_id": runner_id})
-        if self.finished:
+        if self.mail:
             # Imported here: the jobs service itself imports the queue.
             from projectw.jobs.service import job_finished
 
-            for job_id in self.finished:
+            for job_id in self.mail:
                 try:
                     await job_finished(runtime, job_id)
                 except Exception:

@@ -1,12 +1,17 @@
-"""Runner presence and job leases: who is online, which job a runner holds, taking it back."""
+"""Runner presence and job leases: who is online, which job a runner holds, taking it back.
+
+Jobs are read and changed with Core statements on the tables, not through the ORM: runners
+call often, and loading and flushing whole Job objects cost more than the queries themselves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, Row, Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.models import Job, Runner
@@ -16,13 +21,51 @@ ACTIVE = ("assigned", "running")
 
 ABORTED_MESSAGE = "The job was aborted."
 
+JOBS = cast(Table, Job.__table__)
+RUNNERS = cast(Table, Runner.__table__)
 
-def is_online(now: datetime) -> list[ColumnElement[bool]]:
-    """Conditions of a runner that is online now."""
+
+@dataclass(frozen=True)
+class HeldJob:
+    """The fields of a job that the queue acts on."""
+
+    id: int
+    user_id: int
+    status: str
+    abort_requested: bool
+    attempts: int
+    stage: str | None
+    progress: float
+    settings: dict[str, Any]
+    duration_seconds: float | None
+    audio_blob_id: int | None
+    content_type: str | None
+    container: str | None
+    file_name: str
+
+    @property
+    def wants_mail(self) -> bool:
+        """Whether the job asked for an e-mail when it finishes."""
+        return bool(self.settings.get("email_notification"))
+
+
+# The columns of HeldJob, in its field order.
+HELD_COLUMNS = tuple(JOBS.c[name] for name in HeldJob.__dataclass_fields__)
+
+
+def held_job(row: Row[Any] | Sequence[Any]) -> HeldJob | None:
+    """A HeldJob from HELD_COLUMNS values; None when they are all NULL (an outer join)."""
+    if row[0] is None:
+        return None
+    return HeldJob(*row)
+
+
+def is_online(now: Any) -> list[ColumnElement[bool]]:
+    """Conditions of a runner that is online at ``now`` (a datetime or a bound parameter)."""
     return [
-        Runner.session_token_hash.is_not(None),
-        Runner.online_until > now,
-        Runner.revoked_at.is_(None),
+        RUNNERS.c.session_token_hash.is_not(None),
+        RUNNERS.c.online_until > now,
+        RUNNERS.c.revoked_at.is_(None),
     ]
 
 
@@ -33,14 +76,24 @@ async def online_runners(session: AsyncSession, now: datetime) -> list[Runner]:
     return list(rows)
 
 
-async def active_job(session: AsyncSession, runner_id: int) -> Job | None:
+_ACTIVE_JOB = (
+    select(*HELD_COLUMNS)
+    .where(JOBS.c.runner_id == bindparam("runner_id"))
+    .where(JOBS.c.status.in_(ACTIVE))
+    .order_by(JOBS.c.assigned_at, JOBS.c.id)
+    .limit(1)
+)
+
+
+async def active_job(session: AsyncSession, runner_id: int) -> HeldJob | None:
     """The job a runner holds (assigned or running), if any."""
-    return await session.scalar(
-        select(Job)
-        .where(Job.runner_id == runner_id, Job.status.in_(ACTIVE))
-        .order_by(Job.assigned_at, Job.id)
-        .limit(1)
-    )
+    row = (await session.execute(_ACTIVE_JOB, {"runner_id": runner_id})).first()
+    return held_job(row) if row is not None else None
+
+
+async def update_job(session: AsyncSession, job_id: int, **values: Any) -> None:
+    """Set columns of one job (``updated_at`` follows on its own)."""
+    await session.execute(update(JOBS).where(JOBS.c.id == job_id).values(**values))
 
 
 def lost_runner_message(attempts: int) -> str:
@@ -52,42 +105,52 @@ def lost_runner_message(attempts: int) -> str:
 
 async def finish(
     session: AsyncSession,
-    job: Job,
+    job: HeldJob,
     status: str,
     now: datetime,
     changes: QueueChanges,
     *,
     error_code: str | None = None,
     error_message: str | None = None,
+    transcript_blob_id: int | None = None,
+    attempts: int | None = None,
 ) -> None:
     """Put a job into a final state (succeeded, failed or aborted)."""
-    job.status = status
-    job.finished_at = now
-    job.lease_expires_at = None
-    job.stage = None
-    job.waiting_reason = None
+    values: dict[str, Any] = {
+        "status": status,
+        "finished_at": now,
+        "lease_expires_at": None,
+        "stage": None,
+        "waiting_reason": None,
+    }
     fields: dict[str, Any] = {"status": status, "finished_at": now, "stage": None}
     if status == "succeeded":
-        job.progress = 100.0
-        fields.update(progress=100.0, transcript_available=job.transcript_blob_id is not None)
+        values.update(progress=100.0, transcript_blob_id=transcript_blob_id)
+        fields.update(progress=100.0, transcript_available=transcript_blob_id is not None)
     if error_code is not None or error_message is not None:
-        job.error_code = error_code
-        job.error_message = error_message
+        values.update(error_code=error_code, error_message=error_message)
         fields.update(error_code=error_code, error_message=error_message)
-    await changes.job_updated(session, job, **fields)
+    if attempts is not None:
+        values["attempts"] = attempts
+    await update_job(session, job.id, **values)
+    changes.job_updated(job, **fields)
 
 
-async def requeue(session: AsyncSession, job: Job, changes: QueueChanges) -> None:
+async def requeue(session: AsyncSession, job: HeldJob, changes: QueueChanges) -> None:
     """Put a job back in the queue, ready for any runner."""
-    job.status = "queued"
-    job.runner_id = None
-    job.lease_expires_at = None
-    job.assigned_at = None
-    job.started_at = None
-    job.stage = None
-    job.progress = 0.0
-    await changes.job_updated(
+    await update_job(
         session,
+        job.id,
+        status="queued",
+        runner_id=None,
+        lease_expires_at=None,
+        assigned_at=None,
+        started_at=None,
+        stage=None,
+        progress=0.0,
+        attempts=job.attempts,
+    )
+    changes.job_updated(
         job,
         status="queued",
         runner_id=None,
@@ -102,7 +165,7 @@ async def requeue(session: AsyncSession, job: Job, changes: QueueChanges) -> Non
 
 async def release(
     session: AsyncSession,
-    job: Job,
+    job: HeldJob,
     now: datetime,
     changes: QueueChanges,
     *,
@@ -126,8 +189,8 @@ async def release(
         )
         return
     if count_attempt:
-        job.attempts += 1
-        if job.attempts >= max_attempts:
+        attempts = job.attempts + 1
+        if attempts >= max_attempts:
             await finish(
                 session,
                 job,
@@ -135,9 +198,11 @@ async def release(
                 now,
                 changes,
                 error_code="runner_lost",
-                error_message=lost_runner_message(job.attempts),
+                error_message=lost_runner_message(attempts),
+                attempts=attempts,
             )
             return
+        job = replace(job, attempts=attempts)
     await requeue(session, job, changes)
 
 
@@ -155,7 +220,7 @@ async def close_session(
     now: datetime,
     changes: QueueChanges,
     *,
-    count_attempt: Callable[[Job], bool],
+    count_attempt: Callable[[HeldJob], bool],
     max_attempts: int,
 ) -> None:
     """Hand the runner's job (if any) back to the queue and mark the runner offline.

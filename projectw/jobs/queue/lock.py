@@ -22,6 +22,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.engine import Database
+from projectw.jobs.queue.changes import QueueChanges
 
 # Any fixed number distinct from the migration lock.
 _PG_QUEUE_LOCK = 0x70775155
@@ -38,12 +39,17 @@ def _in_process_lock(db: Database) -> contextlib.AbstractAsyncContextManager[obj
     return lock
 
 
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
+
 @asynccontextmanager
-async def queue_transaction(db: Database) -> AsyncIterator[AsyncSession]:
-    """A committed-on-success transaction holding the queue lock."""
+async def queue_transaction(db: Database, changes: QueueChanges) -> AsyncIterator[AsyncSession]:
+    """A committed-on-success transaction holding the queue lock.
+
+    The events recorded in ``changes`` are written just before the commit.
+    """
     async with _in_process_lock(db), db.write_session() as session, session.begin():
         if not db.is_sqlite:
-            await session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_QUEUE_LOCK}
-            )
+            await session.execute(_ADVISORY_LOCK, {"key": _PG_QUEUE_LOCK})
         yield session
+        await changes.write(session)

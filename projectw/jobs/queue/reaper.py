@@ -23,7 +23,14 @@ from projectw.db.models import Job, Runner
 from projectw.jobs.queue.assign import assign_jobs, is_waiting
 from projectw.jobs.queue.capabilities import describe_wait, parse_capabilities
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ACTIVE, end_session, online_runners, release
+from projectw.jobs.queue.leases import (
+    ACTIVE,
+    HELD_COLUMNS,
+    end_session,
+    held_job,
+    online_runners,
+    release,
+)
 from projectw.jobs.queue.lock import queue_transaction
 
 if TYPE_CHECKING:
@@ -61,7 +68,7 @@ async def refresh_waiting_reasons(
             .values(waiting_reason=reason)
         )
         for job_id, user_id in jobs:
-            await changes.event(session, user_id, job_id, waiting_reason=reason)
+            changes.event(user_id, job_id, waiting_reason=reason)
 
 
 async def reap(runtime: Runtime) -> ReapReport:
@@ -69,7 +76,7 @@ async def reap(runtime: Runtime) -> ReapReport:
     queue = runtime.settings.queue
     changes = QueueChanges()
     now = utcnow()
-    async with queue_transaction(runtime.db) as session:
+    async with queue_transaction(runtime.db, changes) as session:
         expired = list(
             await session.scalars(
                 select(Runner).where(
@@ -81,25 +88,25 @@ async def reap(runtime: Runtime) -> ReapReport:
             end_session(runner)
             changes.wake_runner(runner.id)
         gone = [runner.id for runner in expired]
-        lost = list(
-            await session.scalars(
-                select(Job)
-                .where(
-                    Job.status.in_(ACTIVE),
-                    or_(
-                        Job.lease_expires_at.is_(None),
-                        Job.lease_expires_at <= now,
-                        Job.runner_id.is_(None),
-                        Job.runner_id.in_(gone),
-                    ),
-                )
-                .order_by(Job.id)
+        rows = await session.execute(
+            select(Job.runner_id, *HELD_COLUMNS)
+            .where(
+                Job.status.in_(ACTIVE),
+                or_(
+                    Job.lease_expires_at.is_(None),
+                    Job.lease_expires_at <= now,
+                    Job.runner_id.is_(None),
+                    Job.runner_id.in_(gone),
+                ),
             )
+            .order_by(Job.id)
         )
-        for job in lost:
+        lost = [(runner_id, held_job(job)) for runner_id, *job in rows]
+        for runner_id, job in lost:
+            assert job is not None
             log.warning(
                 "runner lost; taking its job back",
-                extra={"job_id": job.id, "runner_id": job.runner_id, "attempts": job.attempts + 1},
+                extra={"job_id": job.id, "runner_id": runner_id, "attempts": job.attempts + 1},
             )
             await release(
                 session, job, now, changes, count_attempt=True, max_attempts=queue.max_attempts

@@ -94,7 +94,7 @@ async def revoke_runner(runtime: Runtime, runner_id: int) -> None:
     """Revoke a runner's token: it goes offline at once and its job goes back to the queue."""
     changes = QueueChanges()
     now = utcnow()
-    async with queue_transaction(runtime.db) as session:
+    async with queue_transaction(runtime.db, changes) as session:
         runner = await session.get(Runner, runner_id)
         if runner is None or runner.revoked_at is not None:
             raise NotFound(f"There is no runner {runner_id}.")
@@ -129,7 +129,7 @@ async def embedded_runner_token(runtime: Runtime, host: str, name: str) -> str:
     token = new_runner_token()
     changes = QueueChanges()
     now = utcnow()
-    async with queue_transaction(runtime.db) as session:
+    async with queue_transaction(runtime.db, changes) as session:
         runner = await session.scalar(select(Runner).where(Runner.embedded_host == host))
         if runner is None:
             runner = Runner(name=name, embedded_host=host, token_hash=hash_token(token))

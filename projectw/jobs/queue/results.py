@@ -8,19 +8,29 @@ A job whose abort was requested ends as aborted whatever the runner reports.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from sqlalchemy import bindparam, update
+
 from projectw.db.base import utcnow
-from projectw.db.models import Job
 from projectw.errors import Conflict, InvalidInput
-from projectw.jobs.blobstore import BlobStore, mark_complete
+from projectw.jobs.blobstore import (
+    SMALL_BLOB_LIMIT,
+    BlobInfo,
+    BlobMissing,
+    BlobStore,
+    describe_in,
+    mark_complete,
+    sealed_chunk,
+)
 from projectw.jobs.media import media_type_for
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ABORTED_MESSAGE, finish
+from projectw.jobs.queue.leases import ABORTED_MESSAGE, RUNNERS, HeldJob, finish, update_job
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.sessions import runner_by_session
 from projectw.protocol import JobInfoResponse, SubmitResultRequest, SubmitResultResponse
@@ -50,7 +60,7 @@ async def job_info(
 ) -> JobInfoResponse:
     """The id and full settings of the runner's job."""
     async with runtime.db.session() as session:
-        runner, job = await runner_by_session(session, token, session_token)
+        _runner, job = await runner_by_session(session, token, session_token)
         if job is None:
             raise _no_job()
         return JobInfoResponse(id=job.id, settings=job.settings)
@@ -64,7 +74,7 @@ class AudioStream:
     chunks: AsyncIterator[bytes]
 
 
-def _media_type(job: Job) -> str:
+def _media_type(job: HeldJob) -> str:
     for candidate in (job.content_type, media_type_for(job.container or "", job.file_name)):
         if candidate and candidate.split("/")[0] in ("audio", "video"):
             return candidate
@@ -77,12 +87,20 @@ async def open_audio(runtime: Runtime, token: str | None, session_token: str | N
     """Mark the runner's job running and stream its recording."""
     changes = QueueChanges()
     now = utcnow()
-    async with queue_transaction(runtime.db) as session:
-        runner, job = await runner_by_session(session, token, session_token)
+    blob: BlobInfo | None = None
+    prefetched: dict[int, bytes] | None = None
+    async with queue_transaction(runtime.db, changes) as session:
+        _runner, job = await runner_by_session(session, token, session_token)
         if job is None:
             raise _no_job()
-        blob_id = job.audio_blob_id
-        if blob_id is None:
+        if job.audio_blob_id is not None:
+            with contextlib.suppress(BlobMissing):
+                blob = await describe_in(session, job.audio_blob_id)
+        if blob is not None and blob.chunk_count == 1:
+            # A short recording is read here whole, saving the stream a session of its own.
+            first = await sealed_chunk(session, blob.id, 0)
+            prefetched = {0: first} if first is not None else None
+        if blob is None:
             await finish(
                 session,
                 job,
@@ -93,16 +111,14 @@ async def open_audio(runtime: Runtime, token: str | None, session_token: str | N
                 error_message=AUDIO_GONE,
             )
         elif job.status == "assigned":
-            job.status = "running"
-            job.started_at = now
-            await changes.job_updated(session, job, status="running", started_at=now)
-        job_id, media_type = job.id, _media_type(job)
+            await update_job(session, job.id, status="running", started_at=now)
+            changes.job_updated(job, status="running", started_at=now)
     await changes.publish(runtime)
-    if blob_id is None:
+    if blob is None:
         raise Conflict(AUDIO_GONE, code="audio_unavailable")
     store = BlobStore(runtime.db, runtime.secret)
-    blob = await store.describe(blob_id)
-    return AudioStream(job_id, media_type, blob.size, store.read(blob_id))
+    chunks = store.read(blob.id, blob=blob, prefetched=prefetched)
+    return AudioStream(job.id, _media_type(job), blob.size, chunks)
 
 
 def _transcript_of(request: SubmitResultRequest) -> tuple[Transcript | None, str | None]:
@@ -117,30 +133,53 @@ def _transcript_of(request: SubmitResultRequest) -> tuple[Transcript | None, str
     return None, None
 
 
+async def _job_duration(
+    runtime: Runtime, token: str | None, session_token: str | None, request: SubmitResultRequest
+) -> float | None:
+    async with runtime.db.session() as session:
+        _runner, job = await runner_by_session(session, token, session_token)
+        if job is None or (request.job_id is not None and request.job_id != job.id):
+            raise _no_job()
+        return job.duration_seconds
+
+
+_COUNT_SUCCESS = (
+    update(RUNNERS)
+    .where(RUNNERS.c.id == bindparam("runner_id"))
+    .values(jobs_succeeded=RUNNERS.c.jobs_succeeded + 1)
+)
+_COUNT_FAILURE = (
+    update(RUNNERS)
+    .where(RUNNERS.c.id == bindparam("runner_id"))
+    .values(jobs_failed=RUNNERS.c.jobs_failed + 1)
+)
+
+
 async def submit_result(
     runtime: Runtime, token: str | None, session_token: str | None, request: SubmitResultRequest
 ) -> SubmitResultResponse:
     """Finish the runner's job with its result; the answer names the runner's next job."""
-    async with runtime.db.session() as session:
-        runner, job = await runner_by_session(session, token, session_token)
-        if job is None or (request.job_id is not None and request.job_id != job.id):
-            raise _no_job()
-        duration = job.duration_seconds
     transcript, unreadable = (
         (None, None) if request.error_msg is not None else _transcript_of(request)
     )
     store = BlobStore(runtime.db, runtime.secret)
-    blob_id: int | None = None
+    data: bytes | None = None
     if transcript is not None:
-        if transcript.duration is None and duration is not None:
-            transcript = transcript.model_copy(update={"duration": duration})
+        if transcript.duration is None:
+            duration = await _job_duration(runtime, token, session_token, request)
+            if duration is not None:
+                transcript = transcript.model_copy(update={"duration": duration})
+        data = transcript.model_dump_json().encode()
+    written: int | None = None
+    if data is not None and len(data) > SMALL_BLOB_LIMIT:
         # Written before the queue lock is taken: storing a long transcript takes a while.
-        blob_id = await store.write_bytes(transcript.model_dump_json().encode(), "transcript")
-    stored = False
+        written = await store.write_bytes(data, "transcript")
+    # The pre-written blob stays only if the transaction that references it commits.
+    referenced = committed = False
     changes = QueueChanges()
     now = utcnow()
     try:
-        async with queue_transaction(runtime.db) as session:
+        async with queue_transaction(runtime.db, changes) as session:
             runner, job = await runner_by_session(session, token, session_token)
             if job is None or (request.job_id is not None and request.job_id != job.id):
                 raise _no_job()
@@ -155,7 +194,7 @@ async def submit_result(
                     error_message=ABORTED_MESSAGE,
                 )
                 outcome = "aborted"
-            elif blob_id is None:
+            elif data is None:
                 message = request.error_msg or (
                     f"The runner returned a transcript that could not be read: {unreadable}"
                 )
@@ -163,24 +202,26 @@ async def submit_result(
                 await finish(
                     session, job, "failed", now, changes, error_code=code, error_message=message
                 )
-                runner.jobs_failed += 1
+                await session.execute(_COUNT_FAILURE, {"runner_id": runner.id})
                 outcome = "failed"
             else:
-                await mark_complete(session, blob_id)
-                job.transcript_blob_id = blob_id
-                stored = True
-                await finish(session, job, "succeeded", now, changes)
-                runner.jobs_succeeded += 1
+                if written is None:
+                    blob_id = await store.write_small(session, data, "transcript")
+                else:
+                    await mark_complete(session, written)
+                    blob_id, referenced = written, True
+                await finish(session, job, "succeeded", now, changes, transcript_blob_id=blob_id)
+                await session.execute(_COUNT_SUCCESS, {"runner_id": runner.id})
                 outcome = "succeeded"
             next_job = None
             if runner.accepting_jobs:
                 for made in await assign_jobs(session, now, runtime.queue.lease, changes):
                     if made.runner.id == runner.id:
-                        next_job = JobInfoResponse(id=made.job.id, settings=made.job.settings)
-            job_id = job.id
+                        next_job = JobInfoResponse(id=made.job_id, settings=made.settings)
+        committed = True
     finally:
-        if blob_id is not None and not stored:
-            await store.discard(blob_id)
+        if written is not None and not (referenced and committed):
+            await store.discard(written)
     await changes.publish(runtime)
-    log.info("job finished", extra={"job_id": job_id, "status": outcome, "runner_id": runner.id})
-    return SubmitResultResponse(detail=f"Job {job_id} {outcome}.", next_job=next_job)
+    log.info("job finished", extra={"job_id": job.id, "status": outcome, "runner_id": runner.id})
+    return SubmitResultResponse(detail=f"Job {job.id} {outcome}.", next_job=next_job)

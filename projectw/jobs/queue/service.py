@@ -58,20 +58,33 @@ class QueueService:
         self.runtime.spawn("queue-watcher", self._watch)
         self.runtime.every("queue-reaper", settings.reaper_interval_seconds, self._reap)
 
-    async def wait(self, runner_id: int, job_id: int | None, timeout: float) -> None:
-        """Wait until something concerns this runner, the timeout passes or shutdown begins."""
+    async def wait(
+        self,
+        runner_id: int,
+        job_id: int | None,
+        timeout: float,
+        gone: asyncio.Event | None = None,
+    ) -> None:
+        """Wait until something concerns this runner, the timeout passes or shutdown begins.
+
+        ``gone`` ends the wait too: it is set when the runner stopped waiting for the answer.
+        """
         event = asyncio.Event()
         self._waiters[runner_id].add(event)
         if job_id is not None:
             self._waiting_jobs[runner_id] = job_id
         self._someone_waits.set()
-        stopping = asyncio.ensure_future(self.runtime.stopping.wait())
-        woken = asyncio.ensure_future(event.wait())
+        waits = {
+            asyncio.ensure_future(self.runtime.stopping.wait()),
+            asyncio.ensure_future(event.wait()),
+        }
+        if gone is not None:
+            waits.add(asyncio.ensure_future(gone.wait()))
         try:
-            await asyncio.wait({stopping, woken}, timeout=timeout, return_when="FIRST_COMPLETED")
+            await asyncio.wait(waits, timeout=timeout, return_when="FIRST_COMPLETED")
         finally:
-            stopping.cancel()
-            woken.cancel()
+            for waiting in waits:
+                waiting.cancel()
             waiters = self._waiters.get(runner_id)
             if waiters is not None:
                 waiters.discard(event)
@@ -159,7 +172,7 @@ class QueueService:
     async def assign(self) -> None:
         """One assignment pass; the runners that got a job are woken."""
         changes = QueueChanges()
-        async with queue_transaction(self.runtime.db) as session:
+        async with queue_transaction(self.runtime.db, changes) as session:
             await assign_jobs(session, utcnow(), self.lease, changes)
         await changes.publish(self.runtime)
 

@@ -8,22 +8,33 @@ on where they were, and nothing is assigned twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from projectw.db.base import utcnow
-from projectw.db.models import Job, Runner
+from projectw.db.models import Runner
 from projectw.errors import Forbidden, Unauthorized
 from projectw.jobs import events
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ACTIVE, active_job, close_session
+from projectw.jobs.queue.leases import (
+    ACTIVE,
+    HELD_COLUMNS,
+    JOBS,
+    RUNNERS,
+    HeldJob,
+    close_session,
+    held_job,
+    update_job,
+)
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.reaper import refresh_waiting_reasons
 from projectw.protocol import HeartbeatRequest, RegisterRequest, RegisterResponse
@@ -32,6 +43,8 @@ if TYPE_CHECKING:
     from projectw.runtime import Runtime
 
 TOKEN_PREFIX = "pwr_"
+# How long after a renewal a heartbeat leaves the lease as it is.
+RENEWAL_STEP = timedelta(seconds=1)
 
 
 class RunnerSessionInvalid(Unauthorized):
@@ -64,30 +77,48 @@ async def runner_by_token(session: AsyncSession, token: str | None) -> Runner:
     return runner
 
 
+@dataclass(frozen=True)
+class SessionRunner:
+    """A runner with an open session, as its protocol calls need it."""
+
+    id: int
+    accepting_jobs: bool
+    online_until: datetime | None
+
+
+_BY_SESSION = (
+    select(
+        RUNNERS.c.id,
+        RUNNERS.c.session_token_hash,
+        RUNNERS.c.accepting_jobs,
+        RUNNERS.c.online_until,
+        *HELD_COLUMNS,
+    )
+    .select_from(
+        RUNNERS.outerjoin(JOBS, and_(JOBS.c.runner_id == RUNNERS.c.id, JOBS.c.status.in_(ACTIVE)))
+    )
+    .where(RUNNERS.c.token_hash == bindparam("token_hash"), RUNNERS.c.revoked_at.is_(None))
+    .order_by(JOBS.c.assigned_at, JOBS.c.id)
+    .limit(1)
+)
+
+
 async def runner_by_session(
     session: AsyncSession, token: str | None, session_token: str | None
-) -> tuple[Runner, Job | None]:
+) -> tuple[SessionRunner, HeldJob | None]:
     """The runner whose open session this is, and the job it holds; 401 if no such session.
 
     One query for both: every protocol call needs them, and runners call often.
     """
     row = None
     if token:
-        row = (
-            await session.execute(
-                select(Runner, Job)
-                .outerjoin(Job, and_(Job.runner_id == Runner.id, Job.status.in_(ACTIVE)))
-                .where(_by_token(token))
-                .order_by(Job.assigned_at, Job.id)
-                .limit(1)
-            )
-        ).first()
+        row = (await session.execute(_BY_SESSION, {"token_hash": hash_token(token)})).first()
     if row is None:
         raise _no_token()
-    runner, job = row
-    if not session_token or runner.session_token_hash != hash_token(session_token):
+    runner_id, session_hash, accepting_jobs, online_until, *job = row
+    if not session_token or session_hash != hash_token(session_token):
         raise RunnerSessionInvalid("This runner session is not open; register the runner again.")
-    return runner, job
+    return SessionRunner(runner_id, accepting_jobs, online_until), held_job(job)
 
 
 @dataclass(frozen=True)
@@ -113,7 +144,7 @@ async def register(
     changes = QueueChanges()
     now = utcnow()
     session_token = secrets.token_urlsafe(32)
-    async with queue_transaction(runtime.db) as session:
+    async with queue_transaction(runtime.db, changes) as session:
         runner = await runner_by_token(session, token)
         if runner.session_token_hash is not None:
             if runner.online_until is not None and runner.online_until > now:
@@ -161,7 +192,7 @@ async def unregister(runtime: Runtime, token: str | None, session_token: str | N
     """
     changes = QueueChanges()
     now = utcnow()
-    async with queue_transaction(runtime.db) as session:
+    async with queue_transaction(runtime.db, changes) as session:
         runner = await runner_by_token(session, token)
         if runner.session_token_hash is None:
             return
@@ -183,6 +214,17 @@ async def unregister(runtime: Runtime, token: str | None, session_token: str | N
     await changes.publish(runtime)
 
 
+_RENEW = (
+    update(RUNNERS)
+    .where(RUNNERS.c.id == bindparam("runner_id"))
+    .values(
+        online_until=bindparam("online_until"),
+        last_heartbeat_at=bindparam("now"),
+        accepting_jobs=bindparam("accepting_jobs"),
+    )
+)
+
+
 async def heartbeat(
     runtime: Runtime, token: str | None, session_token: str | None, request: HeartbeatRequest
 ) -> Beat:
@@ -190,35 +232,68 @@ async def heartbeat(
     lease = runtime.queue.lease
     changes = QueueChanges()
     now = utcnow()
-    async with queue_transaction(runtime.db) as session:
+    online_until = now + lease
+    async with queue_transaction(runtime.db, changes) as session:
         runner, job = await runner_by_session(session, token, session_token)
-        runner.online_until = now + lease
-        runner.last_heartbeat_at = now
-        runner.accepting_jobs = request.accepting_jobs
-        if job is None and runner.accepting_jobs:
-            await assign_jobs(session, now, lease, changes)
-            job = await active_job(session, runner.id)
+        # A lease renewed less than RENEWAL_STEP ago is not written again: a runner that
+        # beats several times a second (a long poll answered early) costs one read each.
+        renew = runner.online_until is None or runner.online_until < online_until - RENEWAL_STEP
+        if renew or runner.accepting_jobs != request.accepting_jobs:
+            await session.execute(
+                _RENEW,
+                {
+                    "runner_id": runner.id,
+                    "online_until": online_until,
+                    "now": now,
+                    "accepting_jobs": request.accepting_jobs,
+                },
+            )
         if job is not None:
-            job.lease_expires_at = runner.online_until
-            if job.status == "running" and not job.abort_requested:
-                changed: dict[str, Any] = {}
-                if request.stage is not None and request.stage != job.stage:
-                    job.stage = changed["stage"] = request.stage
-                if request.progress != job.progress:
-                    job.progress = request.progress
-                    if changed or await events.progress_event_due(runtime.state, job.id):
-                        changed["progress"] = request.progress
-                if changed:
-                    await changes.job_updated(session, job, **changed)
-        beat = Beat(
-            runner_id=runner.id,
-            abort=job is not None and job.abort_requested,
-            job_id=job.id if job is not None else None,
-            job_status=job.status if job is not None else None,
-            job_settings=job.settings if job is not None and job.status == "assigned" else None,
-        )
+            await _renew_job(
+                runtime, session, job, request, online_until if renew else None, changes
+            )
+            beat = Beat(
+                runner.id,
+                job.abort_requested,
+                job.id,
+                job.status,
+                job.settings if job.status == "assigned" else None,
+            )
+        else:
+            beat = Beat(runner.id, False, None, None)
+            if request.accepting_jobs:
+                for made in await assign_jobs(session, now, lease, changes):
+                    if made.runner.id == runner.id:
+                        # The assignment gave the job the runner's lease.
+                        beat = Beat(runner.id, False, made.job_id, "assigned", made.settings)
     await changes.publish(runtime)
     return beat
+
+
+async def _renew_job(
+    runtime: Runtime,
+    session: AsyncSession,
+    job: HeldJob,
+    request: HeartbeatRequest,
+    lease_expires_at: datetime | None,
+    changes: QueueChanges,
+) -> None:
+    """Renew the lease of the runner's job (unless None) and record the progress it reports."""
+    values: dict[str, Any] = {}
+    if lease_expires_at is not None:
+        values["lease_expires_at"] = lease_expires_at
+    changed: dict[str, Any] = {}
+    if job.status == "running" and not job.abort_requested:
+        if request.stage is not None and request.stage != job.stage:
+            values["stage"] = changed["stage"] = request.stage
+        if request.progress != job.progress:
+            values["progress"] = request.progress
+            if changed or await events.progress_event_due(runtime.state, job.id):
+                changed["progress"] = request.progress
+    if values:
+        await update_job(session, job.id, **values)
+    if changed:
+        changes.job_updated(job, **changed)
 
 
 async def long_poll(
@@ -227,10 +302,13 @@ async def long_poll(
     session_token: str | None,
     request: HeartbeatRequest,
     wait: float,
+    gone: asyncio.Event | None = None,
 ) -> Beat:
     """A heartbeat that waits up to ``wait`` seconds for news: a new job or an abort.
 
     The wait is capped at half the lease, so a runner that long-polls never loses its lease.
+    ``gone`` is set when the runner no longer waits for the answer (it hung up): the poll then
+    ends without another heartbeat.
     """
     deadline = time.monotonic() + min(wait, runtime.queue.lease.total_seconds() / 2)
     while True:
@@ -239,4 +317,6 @@ async def long_poll(
         news = beat.abort or beat.job_status == "assigned"
         if news or remaining <= 0 or runtime.stopping.is_set():
             return beat
-        await runtime.queue.wait(beat.runner_id, beat.job_id, remaining)
+        await runtime.queue.wait(beat.runner_id, beat.job_id, remaining, gone)
+        if gone is not None and gone.is_set():
+            return beat

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 13:03:15.350977
+Create Date: 2026-11-28 15:15:03.790301
 """
 
 from __future__ import annotations
@@ -252,9 +252,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_jobs_audio_blob_id"), ["audio_blob_id"], unique=False)
-        batch_op.create_index(
-            "ix_jobs_queue", ["status", "user_id", "priority", "created_at"], unique=False
-        )
+        batch_op.create_index("ix_jobs_queue", ["status", "user_id", "created_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_jobs_runner_id"), ["runner_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_jobs_transcript_blob_id"), ["transcript_blob_id"], unique=False
