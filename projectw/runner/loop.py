@@ -49,6 +49,8 @@ BACKOFF_START = 0.5
 BACKOFF_MAX = 10.0
 # Bound on the calls made while shutting down, so a dead server cannot hold the runner.
 SHUTDOWN_CALL_TIMEOUT = 5.0
+# A job's first heartbeat goes out after this long (then one every `heartbeat_seconds`).
+FIRST_BEAT_SECONDS = 0.5
 
 
 class Stopped(Exception):
@@ -304,6 +306,11 @@ class Runner:
         )
         handed_back = False
         try:
+            # Short jobs end before their first heartbeat: one request less per job. An abort
+            # in this window is answered by that first heartbeat at once.
+            await asyncio.wait(
+                {work}, timeout=min(FIRST_BEAT_SECONDS, self.config.heartbeat_seconds)
+            )
             while not work.done():
                 deadline = self._stop_deadline
                 if deadline is not None and time.monotonic() >= deadline and not cancel.is_set():
