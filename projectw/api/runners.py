@@ -36,11 +36,14 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="RunnerToken", description="T
 
 async def runner_token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> str | None:
-    return credentials.credentials if credentials is not None else None
+) -> str:
+    """The bearer token; a request without one is refused before its body is read."""
+    if credentials is None:
+        raise sessions.no_token()
+    return credentials.credentials
 
 
-RunnerToken = Annotated[str | None, Depends(runner_token)]
+RunnerToken = Annotated[str, Depends(runner_token)]
 SessionToken = Annotated[
     str | None, Query(description="The session token `register` answered with.")
 ]

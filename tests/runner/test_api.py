@@ -19,6 +19,15 @@ async def test_runner_routes_need_a_valid_token(client: httpx.AsyncClient) -> No
         assert response.json()["code"] == "not_authenticated"
 
 
+async def test_a_request_without_a_token_is_refused_before_its_body_is_read(
+    client: httpx.AsyncClient,
+) -> None:
+    for route in ("register", "heartbeat", "submit_job_result"):
+        response = await client.post(f"/api/runners/{route}", json={"name": ["not", "a", "name"]})
+        assert response.status_code == 401, route
+        assert response.json()["code"] == "not_authenticated"
+
+
 async def test_a_wrong_session_token_is_refused(
     client: httpx.AsyncClient, admin_client: httpx.AsyncClient
 ) -> None:

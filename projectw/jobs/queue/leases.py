@@ -136,6 +136,15 @@ async def finish(
     changes.job_updated(job, **fields)
 
 
+async def finish_aborted(
+    session: AsyncSession, job: HeldJob, now: datetime, changes: QueueChanges
+) -> None:
+    """End a job whose abort was requested, whatever its runner did with it."""
+    await finish(
+        session, job, "aborted", now, changes, error_code="aborted", error_message=ABORTED_MESSAGE
+    )
+
+
 async def requeue(session: AsyncSession, job: HeldJob, changes: QueueChanges) -> None:
     """Put a job back in the queue, ready for any runner."""
     await update_job(
@@ -178,15 +187,7 @@ async def release(
     lost while holding it) counts towards ``max_attempts``, after which the job fails.
     """
     if job.abort_requested:
-        await finish(
-            session,
-            job,
-            "aborted",
-            now,
-            changes,
-            error_code="aborted",
-            error_message=ABORTED_MESSAGE,
-        )
+        await finish_aborted(session, job, now, changes)
         return
     if count_attempt:
         attempts = job.attempts + 1

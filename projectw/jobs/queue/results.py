@@ -30,7 +30,7 @@ from projectw.jobs.blobstore import (
 from projectw.jobs.media import media_type_for
 from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
-from projectw.jobs.queue.leases import ABORTED_MESSAGE, RUNNERS, HeldJob, finish, update_job
+from projectw.jobs.queue.leases import RUNNERS, HeldJob, finish, finish_aborted, update_job
 from projectw.jobs.queue.lock import queue_transaction
 from projectw.jobs.queue.sessions import runner_by_session
 from projectw.protocol import JobInfoResponse, SubmitResultRequest, SubmitResultResponse
@@ -184,15 +184,7 @@ async def submit_result(
             if job is None or (request.job_id is not None and request.job_id != job.id):
                 raise _no_job()
             if job.abort_requested:
-                await finish(
-                    session,
-                    job,
-                    "aborted",
-                    now,
-                    changes,
-                    error_code="aborted",
-                    error_message=ABORTED_MESSAGE,
-                )
+                await finish_aborted(session, job, now, changes)
                 outcome = "aborted"
             elif data is None:
                 message = request.error_msg or (

@@ -61,7 +61,8 @@ def new_runner_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def _no_token() -> Unauthorized:
+def no_token() -> Unauthorized:
+    """The refusal of a missing, unknown or revoked runner token."""
     return Unauthorized("The runner token is missing, unknown or revoked.")
 
 
@@ -73,7 +74,7 @@ async def runner_by_token(session: AsyncSession, token: str | None) -> Runner:
     """The runner this token belongs to; 401 if unknown or revoked."""
     runner = await session.scalar(select(Runner).where(_by_token(token))) if token else None
     if runner is None:
-        raise _no_token()
+        raise no_token()
     return runner
 
 
@@ -114,7 +115,7 @@ async def runner_by_session(
     if token:
         row = (await session.execute(_BY_SESSION, {"token_hash": hash_token(token)})).first()
     if row is None:
-        raise _no_token()
+        raise no_token()
     runner_id, session_hash, accepting_jobs, online_until, *job = row
     if not session_token or session_hash != hash_token(session_token):
         raise RunnerSessionInvalid("This runner session is not open; register the runner again.")
