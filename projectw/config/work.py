@@ -130,8 +130,9 @@ class RunnerSettings(_Section):
         1,
         gt=0,
         le=30,
-        description="Seconds between heartbeats while a job runs (they carry its progress and "
-        "learn about aborts), and between polls when `long_poll_seconds` is 0.",
+        description="Seconds between heartbeats while a job runs, which carry its progress (an "
+        "abort still arrives at once: each heartbeat waits at the server for one), and between "
+        "polls when `long_poll_seconds` is 0.",
     )
     shutdown_grace_seconds: float = Field(
         30,
