@@ -331,6 +331,21 @@ class ModelStore:
             )
         return found
 
+    def prepare(
+        self, preload: tuple[str, ...] | list[str], warm_up: Callable[[ResolvedModel], None]
+    ) -> None:
+        """At engine start: log the models it cannot serve, then warm up the preloaded ones
+        that are on this machine (never downloading; a failure is logged, not raised)."""
+        for problem in self.startup_problems(preload):
+            log.error("model not available", extra={"problem": problem})
+        for name in preload:
+            try:
+                model = self.local(name)
+                if model is not None:
+                    warm_up(model)
+            except EngineError as exc:
+                log.error("model could not be preloaded", extra={"problem": str(exc)})
+
     def _download_refusal(self, name: str) -> str | None:
         """Why ``name`` cannot be downloaded, or None when it can."""
         if self.sources.offline:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -319,3 +320,23 @@ def test_job_options_defaults_match_project_w() -> None:
 def test_job_options_ignore_unknown_fields() -> None:
     options = read_job_options({"email_notification": True, "future_field": 1, "model": "base"})
     assert options.model == "base"
+
+
+def test_prepare_warms_present_models_and_logs_the_rest(
+    dirs: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    model_folder(dirs["models"] / "small")
+    model_folder(dirs["models"] / "broken")
+    warmed: list[str] = []
+
+    def warm_up(model: Any) -> None:
+        if model.name == "broken":
+            raise ModelUnavailable("Model 'broken' could not be loaded.")
+        warmed.append(model.name)
+
+    with caplog.at_level(logging.ERROR, logger="projectw.runner.models"):
+        store(dirs).prepare(["small", "broken", "absent"], warm_up)
+    assert warmed == ["small"]
+    problems = {r.getMessage(): getattr(r, "problem", "") for r in caplog.records}
+    assert "Model 'absent' is not on this runner" in problems["model not available"]
+    assert problems["model could not be preloaded"] == "Model 'broken' could not be loaded."

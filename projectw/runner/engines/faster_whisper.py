@@ -199,21 +199,7 @@ class FasterWhisperEngine:
             config.warm_memory_bytes, config.idle_unload_seconds
         )
         self._numerals: dict[str, list[int]] = {}
-        self._report_problems()
-        self._preload()
-
-    def _report_problems(self) -> None:
-        for problem in self.store.startup_problems(self.config.preload_models):
-            log.error("model not available", extra={"problem": problem})
-
-    def _preload(self) -> None:
-        for name in self.config.preload_models:
-            try:
-                model = self.store.local(name)
-                if model is not None:
-                    self._warm_up(model)
-            except EngineError as exc:
-                log.error("model could not be preloaded", extra={"problem": str(exc)})
+        self.store.prepare(self.config.preload_models, self._warm_up)
 
     def _warm_up(self, model: ResolvedModel) -> None:
         with self.warm.use(model.name, model.size_bytes(), lambda: self._load(model)):

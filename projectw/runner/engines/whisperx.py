@@ -97,8 +97,6 @@ class WhisperXEngine:
         self._load_diarizer = load_diarizer
         if load_diarizer is None and config.sources.hf_token:
             self._load_diarizer = self._hub_diarizer
-        for problem in self.store.startup_problems(config.preload_models):
-            log.error("model not available", extra={"problem": problem})
         self._nltk_dir = (
             config.sources.cache_dir / "nltk_data" if config.sources.cache_dir else None
         )
@@ -109,13 +107,7 @@ class WhisperXEngine:
             # downloaded to) the model cache too, so an offline runner can be given it there.
             if str(self._nltk_dir) not in nltk.data.path:
                 nltk.data.path.append(str(self._nltk_dir))
-        for name in config.preload_models:
-            try:
-                model = self.store.local(name)
-                if model is not None:
-                    self._warm_up(model)
-            except EngineError as exc:
-                log.error("model could not be preloaded", extra={"problem": str(exc)})
+        self.store.prepare(config.preload_models, self._warm_up)
 
     def _warm_up(self, model: ResolvedModel) -> None:
         with (
