@@ -12,7 +12,7 @@ import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
@@ -69,6 +69,15 @@ async def refresh_waiting_reasons(
         )
         for job_id, user_id in jobs:
             changes.event(user_id, job_id, waiting_reason=reason)
+
+
+async def runners_changed(
+    session: AsyncSession, now: datetime, lease: timedelta, changes: QueueChanges
+) -> None:
+    """After a runner came, went or was revoked: waiting reasons follow, then an assignment."""
+    await session.flush()
+    await refresh_waiting_reasons(session, now, changes)
+    await assign_jobs(session, now, lease, changes)
 
 
 async def reap(runtime: Runtime) -> ReapReport:

@@ -13,11 +13,10 @@ from projectw.db.base import utcnow
 from projectw.db.engine import Database
 from projectw.db.models import Job, Runner
 from projectw.errors import Conflict, NotFound
-from projectw.jobs.queue.assign import assign_jobs
 from projectw.jobs.queue.changes import QueueChanges
 from projectw.jobs.queue.leases import ACTIVE, close_session
 from projectw.jobs.queue.lock import queue_transaction
-from projectw.jobs.queue.reaper import refresh_waiting_reasons
+from projectw.jobs.queue.reaper import runners_changed
 from projectw.jobs.queue.sessions import hash_token, new_runner_token
 
 if TYPE_CHECKING:
@@ -114,9 +113,7 @@ async def revoke_runner(runtime: Runtime, runner_id: int) -> None:
         )
         runner.revoked_at = now
         changes.wake_runner(runner.id)
-        await session.flush()
-        await refresh_waiting_reasons(session, now, changes)
-        await assign_jobs(session, now, runtime.queue.lease, changes)
+        await runners_changed(session, now, runtime.queue.lease, changes)
     await changes.publish(runtime)
 
 

@@ -36,7 +36,7 @@ from projectw.jobs.queue.leases import (
     update_job,
 )
 from projectw.jobs.queue.lock import queue_transaction
-from projectw.jobs.queue.reaper import refresh_waiting_reasons
+from projectw.jobs.queue.reaper import runners_changed
 from projectw.protocol import HeartbeatRequest, RegisterRequest, RegisterResponse
 
 if TYPE_CHECKING:
@@ -175,9 +175,7 @@ async def register(
         runner.capabilities = (
             request.capabilities.model_dump(mode="json") if request.capabilities else None
         )
-        await session.flush()
-        await refresh_waiting_reasons(session, now, changes)
-        await assign_jobs(session, now, lease, changes)
+        await runners_changed(session, now, lease, changes)
         runner_id = runner.id
     await changes.publish(runtime)
     return RegisterResponse(id=runner_id, session_token=session_token)
@@ -209,9 +207,7 @@ async def unregister(runtime: Runtime, token: str | None, session_token: str | N
             max_attempts=runtime.settings.queue.max_attempts,
         )
         changes.wake_runner(runner.id)
-        await session.flush()
-        await refresh_waiting_reasons(session, now, changes)
-        await assign_jobs(session, now, runtime.queue.lease, changes)
+        await runners_changed(session, now, runtime.queue.lease, changes)
     await changes.publish(runtime)
 
 
