@@ -105,21 +105,20 @@ async def _runner_names(session: AsyncSession, runner_ids: set[int]) -> dict[int
 
 
 class _Totals:
-    """Cached first-page totals of one user, valid while the user's newest event is the same."""
+    """The cached first-page total of one user and filter, valid while the user's events are
+    the same (their count and the sum of their ids)."""
 
     def __init__(self, state: StateBackend, user_id: int, query: JobQuery) -> None:
         self.state = state
-        self.cacheable = not query.search
+        self.user_id = user_id
         self.key = f"jobs:total:{user_id}:{','.join(sorted(query.statuses))}"
         self.stamp = ""
 
-    async def cached(self, session: AsyncSession, user_id: int) -> int | None:
-        if not self.cacheable:
-            return None
+    async def cached(self, session: AsyncSession) -> int | None:
         count, id_sum = (
             await session.execute(
                 select(func.count(), func.coalesce(func.sum(Event.id), 0)).where(
-                    Event.user_id == user_id
+                    Event.user_id == self.user_id
                 )
             )
         ).one()
@@ -131,8 +130,7 @@ class _Totals:
         return int(total) if stamp == self.stamp and total.isdigit() else None
 
     async def store(self, total: int) -> None:
-        if self.cacheable:
-            await self.state.put(self.key, f"{self.stamp}:{total}", ttl=TOTAL_CACHE_SECONDS)
+        await self.state.put(self.key, f"{self.stamp}:{total}", ttl=TOTAL_CACHE_SECONDS)
 
 
 async def list_jobs(db: Database, state: StateBackend, user_id: int, query: JobQuery) -> JobPage:
@@ -158,11 +156,12 @@ async def list_jobs(db: Database, state: StateBackend, user_id: int, query: JobQ
         statement = statement.order_by(column.asc(), Job.id.asc())
     statement = statement.limit(query.limit + 1)
     async with db.session() as session:
-        totals = _Totals(state, user_id, query) if total is None else None
+        # Searches are always counted; a later page's total rides in its cursor.
+        totals = _Totals(state, user_id, query) if total is None and not query.search else None
         if totals is not None:
             # The stamp is read before the rows: a change committed in between makes the
             # next request count again rather than keep a stale total.
-            total = await totals.cached(session, user_id)
+            total = await totals.cached(session)
         jobs = list(await session.scalars(statement))
         if total is None:
             total = int(
