@@ -16,8 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +25,11 @@ import httpx
 import pytest
 
 from tests.engines.speech import SENTENCE, duration, long_speech, speak, wer
-from tests.runner.processes import clean_environment, create_runner_token, signed_in
+from tests.runner.processes import (
+    RunnerProcess,
+    create_runner_token,
+    signed_in,
+)
 from tests.serving import ServerProcess
 
 pytestmark = [pytest.mark.process, pytest.mark.slow]
@@ -247,42 +249,6 @@ def test_corrupt_model_fails_the_job_clearly(
     assert wait_finished(appliance.user, next_job)["status"] == "succeeded"
 
 
-class RemoteRunner:
-    """A `projectw runner --engine faster-whisper` process."""
-
-    def __init__(self, url: str, token: str, data_dir: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable, "-m", "projectw", "runner", "--url", url,
-                "--engine", "faster-whisper", "--name", "remote-cpu", "--data-dir", str(data_dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=clean_environment({"PROJECTW_RUNNER_TOKEN": token, **env}),
-        )  # fmt: skip
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.append(line.rstrip("\n"))
-
-    def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self._reader.join(5)
-        if self.process.stderr is not None:
-            self.process.stderr.close()
-
-
 def test_speech_through_a_remote_runner(
     tmp_path: Path, tiny_model: Path, corrupt_model: Path, recordings: dict[str, Path]
 ) -> None:
@@ -294,8 +260,12 @@ def test_speech_through_a_remote_runner(
         user = signed_in(url, data, "remote@example.org", admin=True)
         stack.callback(user.close)
         token = create_runner_token(data, "remote-cpu")
-        runner = RemoteRunner(url, token, tmp_path / "runner", env)
-        stack.callback(runner.close)
+        runner = stack.enter_context(
+            RunnerProcess(
+                url, token, tmp_path / "runner", "remote-cpu", env, engine="faster-whisper"
+            )
+        )
+        stack.callback(runner.stop, signal.SIGTERM, 30)
         wait_for(lambda: user.get("/api/about").json()["engine"]["runners_online"] == 1, 120)
         about = user.get("/api/about").json()["engine"]
         assert about["embedded_engine"] is None and about["models"] == ["base.en", "tiny.en"]

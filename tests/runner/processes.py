@@ -81,10 +81,18 @@ def signed_in(
 
 
 class RunnerProcess:
-    """A `python -m projectw runner` child process with its log lines collected."""
+    """A `python -m projectw runner` child process (dummy engine unless told) with its log lines
+    collected."""
 
     def __init__(
-        self, url: str, token: str, data_dir: Path, name: str, env: Mapping[str, str] | None = None
+        self,
+        url: str,
+        token: str,
+        data_dir: Path,
+        name: str,
+        env: Mapping[str, str] | None = None,
+        *,
+        engine: str = "dummy",
     ) -> None:
         self.name = name
         self.process = subprocess.Popen(
@@ -96,7 +104,7 @@ class RunnerProcess:
                 "--url",
                 url,
                 "--engine",
-                "dummy",
+                engine,
                 "--name",
                 name,
                 "--data-dir",
